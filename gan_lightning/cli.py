@@ -1,0 +1,40 @@
+"""`gan-lightning` console script: LightningCLI (fit/validate/test/predict) for GAN models.
+
+gan-lightning fit --config configs/cgan_dcgan28.yaml
+gan-lightning fit --config configs/gan_mlp.yaml --trainer.max_epochs 5 --print_config
+"""
+
+from __future__ import annotations
+
+from lightning.pytorch.cli import LightningCLI
+
+from gan_lightning.data import MNISTDataModule
+from gan_lightning.modules import GAN
+
+
+class GANCLI(LightningCLI):
+    """LightningCLI with the data module's facts linked into the model, so users set them once."""
+
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.link_arguments("data.image_size", "model.init_args.image_size")
+        parser.link_arguments("data.num_classes", "model.init_args.num_classes", apply_on="instantiate")
+
+
+def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
+    return GANCLI(
+        GAN,
+        MNISTDataModule,
+        subclass_mode_model=True,
+        args=args,
+        run=run,
+        auto_configure_optimizers=False,  # the GAN modules build their two optimizers themselves
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    # LightningCLI reads sys.argv itself when args is None (and warns when given both).
+    run_cli(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""MNISTDataModule: MNIST or Fashion-MNIST as one in-memory uint8 tensor, batches in [-1, 1].
+
+Where the data comes from, first match wins:
+1. the four IDX files (gzip or not) under `data_dir`, in torchvision's `<data_dir>/<Name>/raw/`
+   layout or directly in `data_dir`; for Fashion-MNIST also Debian's
+   `/usr/share/datasets/fashion-mnist`;
+2. torchvision's download into `data_dir`, when `download` is true;
+3. for MNIST, the real-MNIST sample shipped inside the package (6,000 training and 2,000 test
+   digits), with a warning that says so. Nothing else is needed to train offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Literal
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from gan_lightning.idx import read_idx
+
+log = logging.getLogger(__name__)
+
+DATASETS = ("mnist", "fashion_mnist")
+IMAGE_SIZES = (28, 64)
+SAMPLE_DIR = Path(__file__).parent / "assets" / "mnist_sample"
+_TORCHVISION_NAME = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
+_SYSTEM_DIRS = {"fashion_mnist": [Path("/usr/share/datasets/fashion-mnist")], "mnist": []}
+_FILES = {  # split -> (images, labels) file stems
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+_FULL_SIZE = {"train": 60_000, "test": 10_000}
+
+
+def _find(folder: Path, stem: str) -> Path | None:
+    for name in (stem + ".gz", stem):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _candidate_dirs(dataset: str, data_dir: Path) -> list[Path]:
+    name = _TORCHVISION_NAME[dataset]
+    return [data_dir / name / "raw", data_dir, *_SYSTEM_DIRS[dataset]]
+
+
+def locate(dataset: str, data_dir: str | Path) -> Path | None:
+    """The first folder that holds all four IDX files of `dataset`, or None."""
+    for folder in _candidate_dirs(dataset, Path(data_dir)):
+        if all(_find(folder, stem) for pair in _FILES.values() for stem in pair):
+            return folder
+    return None
+
+
+def load_split(folder: str | Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, 28, 28) uint8 and labels (N,) int64 of one split from a folder of IDX files."""
+    folder = Path(folder)
+    image_stem, label_stem = _FILES[split]
+    image_file, label_file = _find(folder, image_stem), _find(folder, label_stem)
+    if image_file is None or label_file is None:
+        raise FileNotFoundError(f"No {split} IDX files ({image_stem}[.gz], {label_stem}[.gz]) in {folder}")
+    images, labels = read_idx(image_file, 3), read_idx(label_file, 1)
+    if len(images) != len(labels):
+        raise ValueError(
+            f"{image_file.name} holds {len(images)} images but {label_file.name} holds "
+            f"{len(labels)} labels (folder {folder}); the two files must come from the same split"
+        )
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))
+
+
+def resize(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize (N, H, W) uint8 images once, in chunks to bound memory; returns (N, size, size) uint8."""
+    if images.shape[-1] == size:
+        return images
+    out = torch.empty(len(images), size, size, dtype=torch.uint8)
+    for start in range(0, len(images), 4096):
+        chunk = images[start : start + 4096, None].float()  # (b, 1, 28, 28)
+        chunk = F.interpolate(chunk, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        out[start : start + 4096] = chunk[:, 0].round().clamp(0, 255).to(torch.uint8)
+    return out
+
+
+class TensorImages(Dataset):
+    """Holds (N, H, W) uint8 images and (N,) labels; hands out whole batches in [-1, 1].
+
+    `__getitems__` lets the DataLoader fetch a batch with one indexing op instead of N
+    `__getitem__` calls and a collate: no per-sample Python work in the hot path.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        self.images, self.labels = images, labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = self.__getitems__([i])
+        return x[0], y[0]
+
+    def __getitems__(self, idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        idx_t = torch.as_tensor(idx)
+        x = self.images[idx_t].unsqueeze(1).float().div_(127.5).sub_(1.0)  # (B, 1, H, W) in [-1, 1]
+        return x, self.labels[idx_t]
+
+
+def _batch_collate(batch):  # __getitems__ already returned the batch
+    return batch
+
+
+class MNISTDataModule(L.LightningDataModule):
+    """MNIST / Fashion-MNIST at 28 or 64 px; batches `(images (B,1,H,W) in [-1,1], labels (B,))`.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        data_dir: folder searched for IDX files and used for downloads.
+        image_size: 28 (native) or 64 (resized once at setup, bilinear with antialiasing).
+        batch_size: training batch size (validation uses the same).
+        download: try torchvision's download when no local files are found.
+        num_workers: DataLoader workers; 0 is fastest for an in-memory tensor.
+        val_samples: how many digits of the test split the validation loader serves
+            (``None``: all of them).
+    """
+
+    num_classes = 10
+
+    def __init__(
+        self,
+        dataset: Literal["mnist", "fashion_mnist"] = "mnist",
+        data_dir: str = "data",
+        image_size: int = 28,
+        batch_size: int = 64,
+        download: bool = True,
+        num_workers: int = 0,
+        val_samples: int | None = None,
+    ) -> None:
+        super().__init__()
+        if dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+        if image_size not in IMAGE_SIZES:
+            raise ValueError(f"image_size must be one of {IMAGE_SIZES}, got {image_size!r}")
+        if not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if num_workers < 0:
+            raise ValueError(f"num_workers must be >= 0, got {num_workers!r}")
+        if val_samples is not None and val_samples <= 0:
+            raise ValueError(f"val_samples must be a positive integer or None, got {val_samples!r}")
+        self.save_hyperparameters()
+        self.dataset, self.data_dir, self.image_size = dataset, Path(data_dir), image_size
+        self.batch_size, self.download, self.num_workers = batch_size, download, num_workers
+        self.val_samples = val_samples
+        self.source: Path | None = None  # where the data was read from, set in setup()
+        self.train_set: TensorImages | None = None
+        self.val_set: TensorImages | None = None
+
+    # -- where the files are ----------------------------------------------------------------
+    def _resolve_source(self) -> Path:
+        found = locate(self.dataset, self.data_dir)
+        if found is not None:
+            return found
+        if self.download:
+            found = self._try_download()
+            if found is not None:
+                return found
+        if self.dataset == "mnist":
+            warnings.warn(
+                f"MNIST not found under {self.data_dir}{' and the download failed' if self.download else ''}: "
+                f"training on the real-MNIST sample shipped with gan_lightning ({SAMPLE_DIR}: 6,000 "
+                "training and 2,000 test digits, 10% of MNIST). For full MNIST, run once with network "
+                "access and `data.download: true`, or put the four IDX files in "
+                f"{self.data_dir / 'MNIST' / 'raw'}.",
+                stacklevel=2,
+            )
+            return SAMPLE_DIR
+        hint = " or `apt-get install dataset-fashion-mnist`" if self.dataset == "fashion_mnist" else ""
+        searched = ", ".join(map(str, _candidate_dirs(self.dataset, self.data_dir)))
+        raise FileNotFoundError(
+            f"dataset {self.dataset!r}: no IDX files in {searched}"
+            f"{' and the download failed' if self.download else ' (download is off)'}; "
+            f"set data.download: true with network access{hint}"
+        )
+
+    def _try_download(self) -> Path | None:
+        from torchvision import datasets
+
+        cls = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}[self.dataset]
+        try:
+            for train in (True, False):
+                cls(str(self.data_dir), train=train, download=True)
+        except Exception as err:  # no network, a mirror down, an unwritable folder: fall back
+            log.warning("Download of %s into %s failed: %s", self.dataset, self.data_dir, err)
+            return None
+        return locate(self.dataset, self.data_dir)
+
+    # -- Lightning hooks ----------------------------------------------------------------------
+    def prepare_data(self) -> None:
+        # Runs on one process per node: the only place that may download.
+        self.source = self._resolve_source()
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        if self.source is None:  # other ranks, or setup() called without prepare_data()
+            self.source = locate(self.dataset, self.data_dir) or self._resolve_source()
+        train_x, train_y = load_split(self.source, "train")
+        test_x, test_y = load_split(self.source, "test")
+        for split, n in (("train", len(train_y)), ("test", len(test_y))):
+            if n != _FULL_SIZE[split]:
+                log.info(
+                    "%s %s split: %d images from %s (the standard split has %d)",
+                    self.dataset,
+                    split,
+                    n,
+                    self.source,
+                    _FULL_SIZE[split],
+                )
+        if self.val_samples is not None:
+            test_x, test_y = test_x[: self.val_samples], test_y[: self.val_samples]
+        self.train_set = TensorImages(resize(train_x, self.image_size), train_y)
+        self.val_set = TensorImages(resize(test_x, self.image_size), test_y)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True, drop_last=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, shuffle=False, drop_last=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self.val_dataloader()
+
+    def _loader(self, ds: TensorImages | None, shuffle: bool, drop_last: bool) -> DataLoader:
+        if ds is None:
+            raise RuntimeError("MNISTDataModule.setup() must run before asking for a dataloader")
+        return DataLoader(
+            ds,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            drop_last=drop_last and len(ds) >= self.batch_size,
+            num_workers=self.num_workers,
+            collate_fn=_batch_collate,
+            persistent_workers=self.num_workers > 0,
+        )

@@ -1,0 +1,75 @@
+"""GAN losses as pure functions of discriminator logits: AMP-safe, no Sigmoid+BCELoss.
+
+Each loss is a pair `(d_loss(real_logits, fake_logits), g_loss(fake_logits))`, registered by
+name in `LOSSES`; add one with `register_loss`. Logits are (B,) tensors of any float dtype;
+the math runs in float32 so bf16/fp16 logits do not lose the small differences that matter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+Tensor = torch.Tensor
+
+
+class GANLoss(NamedTuple):
+    d_loss: Callable[[Tensor, Tensor], Tensor]
+    g_loss: Callable[[Tensor], Tensor]
+
+
+def bce_d(real: Tensor, fake: Tensor) -> Tensor:
+    """-log D(x) - log(1 - D(G(z))), from logits."""
+    real, fake = real.float(), fake.float()
+    return F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + F.binary_cross_entropy_with_logits(
+        fake, torch.zeros_like(fake)
+    )
+
+
+def bce_g(fake: Tensor) -> Tensor:
+    """Non-saturating generator loss -log D(G(z)) (Goodfellow et al. 2014, section 3)."""
+    fake = fake.float()
+    return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+
+
+def mse_d(real: Tensor, fake: Tensor) -> Tensor:
+    """The tutorial's first loss: squared error of the D *probability* against targets 1 and 0."""
+    return F.mse_loss(torch.sigmoid(real.float()), torch.ones_like(real, dtype=torch.float32)) + F.mse_loss(
+        torch.sigmoid(fake.float()), torch.zeros_like(fake, dtype=torch.float32)
+    )
+
+
+def mse_g(fake: Tensor) -> Tensor:
+    return F.mse_loss(torch.sigmoid(fake.float()), torch.ones_like(fake, dtype=torch.float32))
+
+
+def lsgan_d(real: Tensor, fake: Tensor) -> Tensor:
+    """Least squares GAN (Mao et al. 2017) on raw scores, targets 1/0, halved as in the paper."""
+    return 0.5 * ((real.float() - 1).pow(2).mean() + fake.float().pow(2).mean())
+
+
+def lsgan_g(fake: Tensor) -> Tensor:
+    return 0.5 * (fake.float() - 1).pow(2).mean()
+
+
+LOSSES: dict[str, GANLoss] = {
+    "bce": GANLoss(bce_d, bce_g),
+    "mse": GANLoss(mse_d, mse_g),
+    "lsgan": GANLoss(lsgan_d, lsgan_g),
+}
+
+
+def register_loss(name: str, d_loss: Callable[[Tensor, Tensor], Tensor], g_loss: Callable[[Tensor], Tensor]) -> None:
+    """Make a loss available to `GAN(loss=name)` and configs."""
+    if name in LOSSES:
+        raise ValueError(f"loss {name!r} is already registered")
+    LOSSES[name] = GANLoss(d_loss, g_loss)
+
+
+def get_loss(name: str) -> GANLoss:
+    if name not in LOSSES:
+        raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {name!r}")
+    return LOSSES[name]

@@ -1,0 +1,247 @@
+"""GAN: a thin LightningModule over plain nets, a loss pair and two optimizers.
+
+One training batch is one discriminator step; every `n_critic`-th batch also makes one
+generator step. Lightning's `trainer.global_step` counts *optimizer* steps, so with
+`n_critic=1` each batch advances it by 2: `max_steps=2000` means 1000 batches. Anything keyed
+on generator progress reads `self.g_steps` instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import lightning as L
+import torch
+from torch import nn
+
+from gan_lightning.losses import get_loss
+from gan_lightning.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+
+ARCHS = ("mlp", "dcgan")
+NOISES = ("normal", "uniform")
+OPTIMIZERS = ("adam", "sgd")
+
+
+def _check_choice(name: str, value: Any, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+def _check_positive(name: str, value: Any, integer: bool = False) -> None:
+    kind = int if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
+        raise ValueError(f"{name} must be a positive {'integer' if integer else 'number'}, got {value!r}")
+
+
+class GAN(L.LightningModule):
+    """Unconditional GAN with manual optimization (D step(s), then a G step).
+
+    Args:
+        arch: ``"mlp"`` or ``"dcgan"``.
+        image_size: 28 or 64 (linked from the data module by the CLI).
+        channels: image channels (1 for MNIST).
+        num_classes: classes in the data; the unconditional GAN ignores labels in training,
+            metrics use them (linked from the data module by the CLI).
+        latent_dim: noise dimension.
+        noise: ``"normal"`` N(0, 1) or ``"uniform"`` U[0, 1) (the tutorial's first choice).
+        g_hidden, d_hidden: MLP hidden widths, input side first.
+        activation, negative_slope: MLP hidden activation (``relu``, ``leaky_relu``, ``sigmoid``).
+        g_norm, d_norm: MLP: ``none``/``layernorm``/``batchnorm``; DCGAN D: ``batchnorm``/``none``/
+            ``layernorm``. ``None`` picks the architecture's default.
+        norm_eps: epsilon of the MLP norms (the MLP CGAN's famous ``BatchNorm1d(n, 0.8)`` is eps=0.8).
+        norm_after_activation: MLP block order Linear-act-norm instead of Linear-norm-act.
+        d_dropout: dropout after each MLP discriminator block.
+        plain_first_layer: MLP first block without norm/dropout.
+        g_output: MLP generator output ``tanh`` or ``sigmoid`` (mapped to [-1, 1]).
+        ngf, ndf: DCGAN widths.
+        loss: a name in `gan_lightning.losses.LOSSES`.
+        n_critic: discriminator steps (batches) per generator step.
+        optimizer: ``adam`` or ``sgd``, for both nets.
+        lr_g, lr_d: learning rates.
+        betas: Adam betas; momentum: SGD momentum.
+    """
+
+    conditional = False
+
+    def __init__(
+        self,
+        arch: Literal["mlp", "dcgan"] = "dcgan",
+        image_size: int = 28,
+        channels: int = 1,
+        num_classes: int = 10,
+        latent_dim: int = 100,
+        noise: Literal["normal", "uniform"] = "normal",
+        g_hidden: list[int] = [256, 512],  # noqa: B006 - jsonargparse needs literal defaults
+        d_hidden: list[int] = [512, 256],  # noqa: B006
+        activation: Literal["relu", "leaky_relu", "sigmoid"] = "leaky_relu",
+        negative_slope: float = 0.2,
+        g_norm: str | None = None,
+        d_norm: str | None = None,
+        norm_eps: float = 1e-5,
+        norm_after_activation: bool = False,
+        d_dropout: float = 0.0,
+        plain_first_layer: bool = False,
+        g_output: Literal["tanh", "sigmoid"] = "tanh",
+        ngf: int = 64,
+        ndf: int = 64,
+        loss: str = "bce",
+        n_critic: int = 1,
+        optimizer: Literal["adam", "sgd"] = "adam",
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        momentum: float = 0.0,
+    ) -> None:
+        super().__init__()
+        _check_choice("arch", arch, ARCHS)
+        _check_choice("noise", noise, NOISES)
+        _check_choice("optimizer", optimizer, OPTIMIZERS)
+        for name in ("image_size", "channels", "num_classes", "latent_dim", "n_critic", "ngf", "ndf"):
+            _check_positive(name, locals()[name], integer=True)
+        for name in ("lr_g", "lr_d"):
+            _check_positive(name, locals()[name])
+        if image_size not in (28, 64):
+            raise ValueError(f"image_size must be one of (28, 64), got {image_size!r}")
+        self.save_hyperparameters()
+        self.automatic_optimization = False
+        self.loss_fn = get_loss(loss)
+        self.build_conditioning()
+        self.generator, self.discriminator = self.build_nets()
+        # Counts generator updates; saved with the module so resumes keep counting.
+        self.register_buffer("g_steps", torch.zeros((), dtype=torch.long))
+
+    # -- construction (ConditionalGAN overrides the conditioning part only) -------------------
+    def build_conditioning(self) -> None:
+        self.g_cond_dim = self.d_cond_dim = 0
+
+    def build_nets(self) -> tuple[nn.Module, nn.Module]:
+        hp = self.hparams
+        common = dict(image_size=hp.image_size, channels=hp.channels)
+        if hp.arch == "dcgan":
+            g = DCGANGenerator(latent_dim=hp.latent_dim, ngf=hp.ngf, cond_dim=self.g_cond_dim, **common)
+            d = DCGANDiscriminator(ndf=hp.ndf, norm=hp.d_norm or "batchnorm", cond_dim=self.d_cond_dim, **common)
+            return g, d
+        body = dict(
+            activation=hp.activation,
+            negative_slope=hp.negative_slope,
+            norm_eps=hp.norm_eps,
+            norm_after_activation=hp.norm_after_activation,
+            plain_first_layer=hp.plain_first_layer,
+        )
+        g = MLPGenerator(
+            latent_dim=hp.latent_dim,
+            hidden=hp.g_hidden,
+            cond_dim=self.g_cond_dim,
+            output=hp.g_output,
+            norm=hp.g_norm or "none",
+            **common,
+            **body,
+        )
+        d = MLPDiscriminator(
+            hidden=hp.d_hidden,
+            cond_dim=self.d_cond_dim,
+            norm=hp.d_norm or "none",
+            dropout=hp.d_dropout,
+            **common,
+            **body,
+        )
+        return g, d
+
+    def configure_optimizers(self):
+        hp = self.hparams
+        if hp.optimizer == "adam":
+            make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=tuple(hp.betas))  # noqa: E731
+        else:
+            make = lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=hp.momentum)  # noqa: E731
+        return [make(self.g_parameters(), hp.lr_g), make(self.d_parameters(), hp.lr_d)]
+
+    def g_parameters(self) -> list[nn.Parameter]:
+        """Everything the generator's optimizer updates."""
+        return list(self.generator.parameters())
+
+    def d_parameters(self) -> list[nn.Parameter]:
+        return list(self.discriminator.parameters())
+
+    # -- the pieces training and sampling share -----------------------------------------------
+    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        shape, dev = (n, self.hparams.latent_dim), self.device
+        if self.hparams.noise == "uniform":
+            return torch.rand(shape, generator=generator, device=dev)
+        return torch.randn(shape, generator=generator, device=dev)  # (n, latent_dim)
+
+    def sample_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
+        return None  # labels for fakes: none for the unconditional GAN
+
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.generator(z)
+
+    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.discriminator(x)
+
+    @torch.no_grad()
+    def sample(
+        self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """`n` images (n, C, H, W) in [-1, 1] in eval mode; pass a `torch.Generator` to reproduce them."""
+        if labels is not None:
+            raise ValueError("labels: an unconditional GAN takes no labels; use a ConditionalGAN checkpoint")
+        return self._sample_eval(self.sample_z(n, generator), None)
+
+    def _sample_eval(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        net = self.generator
+        was_training = net.training
+        net.eval()
+        try:
+            return self.generate(z, labels)
+        finally:
+            net.train(was_training)
+
+    # -- training ---------------------------------------------------------------------------
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        real, labels = batch  # (B, C, H, W) in [-1, 1], (B,)
+        opt_g, opt_d = self.optimizers()
+        n = real.size(0)
+        g_turn = (batch_idx + 1) % self.hparams.n_critic == 0
+
+        z, fake_labels = self.sample_z(n), self.sample_labels(n)
+        # On a G turn keep the graph through G so the G step reuses these fakes (one G forward).
+        with torch.set_grad_enabled(g_turn):
+            fake = self.generate(z, fake_labels)  # (B, C, H, W)
+
+        with self.toggled_optimizer(opt_d):
+            d_real = self.discriminate(real, labels)  # (B,) logits
+            d_fake = self.discriminate(fake.detach(), fake_labels)
+            d_loss = self.loss_fn.d_loss(d_real, d_fake)
+            opt_d.zero_grad(set_to_none=True)
+            self.manual_backward(d_loss)
+            opt_d.step()
+        self.log_dict(
+            {
+                "train/d_loss": d_loss.detach(),
+                "train/d_real": torch.sigmoid(d_real.detach().float()).mean(),
+                "train/d_fake": torch.sigmoid(d_fake.detach().float()).mean(),
+            },
+            on_step=True,
+            on_epoch=True,
+            prog_bar=True,
+            batch_size=n,
+        )
+
+        if g_turn:
+            with self.toggled_optimizer(opt_g):
+                g_loss = self.loss_fn.g_loss(self.discriminate(fake, fake_labels))
+                opt_g.zero_grad(set_to_none=True)
+                self.manual_backward(g_loss)
+                opt_g.step()
+            self.g_steps += 1
+            self.log("train/g_loss", g_loss.detach(), on_step=True, on_epoch=True, prog_bar=True, batch_size=n)
+
+    def on_fit_start(self) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        for name in ("image_size", "num_classes"):
+            have = getattr(dm, name, None)
+            if have is not None and have != self.hparams[name]:
+                raise ValueError(
+                    f"{name}: the model was built for {self.hparams[name]} but the data module serves {have}; "
+                    f"set data.{name} and model.{name} to the same value (the CLI links them)"
+                )

@@ -1,0 +1,117 @@
+"""DCGAN generator and discriminator at 28 and 64 px (Radford et al. 2015; the PyTorch tutorial).
+
+64 px, the classic shape:
+  G: z (nz+k, 1, 1) -ConvT4s1-> ngf*8 @4 -ConvT4s2-> ngf*4 @8 -> ngf*2 @16 -> ngf @32 -> C @64, Tanh
+  D: (C+k) @64 -Conv4s2-> ndf @32 -> ndf*2 @16 -> ndf*4 @8 -> ndf*8 @4 -Conv4s1-> 1
+28 px, the same ideas with a 7x7 start (28 = 7 * 2 * 2):
+  G: z -ConvT7s1-> ngf*4 @7 -ConvT4s2-> ngf*2 @14 -ConvT4s2-> C @28, Tanh
+  D: (C+k) @28 -Conv4s2-> ndf @14 -Conv4s2-> ndf*2 @7 -Conv7s1-> 1
+BatchNorm + ReLU in G, LeakyReLU(0.2) in D with BatchNorm on all but the first block, weights
+drawn from N(0, 0.02). `k` is the conditioning width (0 unconditional, 10 for one-hot labels).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+
+from gan_lightning.nets.conditioning import broadcast_channels
+
+IMAGE_SIZES = (28, 64)
+D_NORMS = ("batchnorm", "none", "layernorm")
+
+
+def _plan(image_size: int) -> tuple[int, list[int]]:
+    """(first spatial size, channel multipliers from the smallest map upwards)."""
+    if image_size not in IMAGE_SIZES:
+        raise ValueError(f"image_size must be one of {IMAGE_SIZES} for arch 'dcgan', got {image_size!r}")
+    return (7, [4, 2]) if image_size == 28 else (4, [8, 4, 2, 1])
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """The DCGAN paper's init: conv weights N(0, 0.02), norm scales N(1, 0.02), biases 0."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+class DCGANGenerator(nn.Module):
+    """z (B, latent_dim) [+ cond (B, cond_dim)] -> images (B, channels, image_size, image_size) in [-1, 1]."""
+
+    def __init__(
+        self, latent_dim: int = 100, ngf: int = 64, image_size: int = 28, channels: int = 1, cond_dim: int = 0
+    ) -> None:
+        super().__init__()
+        if ngf <= 0:
+            raise ValueError(f"ngf must be positive, got {ngf!r}")
+        start, mults = _plan(image_size)
+        self.latent_dim, self.cond_dim = latent_dim, cond_dim
+        width = ngf * mults[0]
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(latent_dim + cond_dim, width, start, 1, 0, bias=False),  # (B, ngf*m0, s, s)
+            nn.BatchNorm2d(width),
+            nn.ReLU(True),
+        ]
+        for m in mults[1:]:  # each doubles H and W
+            layers += [nn.ConvTranspose2d(width, ngf * m, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * m), nn.ReLU(True)]
+            width = ngf * m
+        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1, bias=False), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        h = z if cond is None else torch.cat([z, cond.to(z.dtype)], dim=1)  # (B, nz+k)
+        return self.net(h[:, :, None, None])  # (B, C, H, W)
+
+
+class DCGANDiscriminator(nn.Module):
+    """images (B, C, H, W) [+ cond (B, cond_dim) broadcast to cond_dim channels] -> logits (B,)."""
+
+    def __init__(
+        self,
+        ndf: int = 64,
+        image_size: int = 28,
+        channels: int = 1,
+        cond_dim: int = 0,
+        norm: Literal["batchnorm", "none", "layernorm"] = "batchnorm",
+    ) -> None:
+        super().__init__()
+        if ndf <= 0:
+            raise ValueError(f"ndf must be positive, got {ndf!r}")
+        if norm not in D_NORMS:
+            raise ValueError(f"norm must be one of {D_NORMS}, got {norm!r}")
+        start, mults = _plan(image_size)
+        mults = mults[::-1]  # D goes from the widest map down: 28 px [2, 4], 64 px [1, 2, 4, 8]
+        mults = [m // mults[0] for m in mults]  # first block has ndf channels
+        self.cond_dim = cond_dim
+        layers: list[nn.Module] = []
+        width, size = channels + cond_dim, image_size
+        for i, m in enumerate(mults):
+            size //= 2
+            layers.append(nn.Conv2d(width, ndf * m, 4, 2, 1, bias=norm == "none" or i == 0))
+            if i > 0 and norm == "batchnorm":
+                layers.append(nn.BatchNorm2d(ndf * m))
+            elif i > 0 and norm == "layernorm":  # per-sample norm: safe for gradient penalties
+                layers.append(nn.GroupNorm(1, ndf * m))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            width = ndf * m
+        assert size == start
+        self.body = nn.Sequential(*layers)
+        self.feature_dim = width * start * start
+        # A start x start convolution over the last map is a linear layer over its features.
+        self.head = nn.Linear(self.feature_dim, 1)
+        self.apply(dcgan_init)
+
+    def features(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        if cond is not None:
+            x = torch.cat([x, broadcast_channels(cond.to(x.dtype), x.shape[2], x.shape[3])], dim=1)  # (B, C+k, H, W)
+        return self.body(x).flatten(1)  # (B, feature_dim)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.features(x, cond)).squeeze(1)
