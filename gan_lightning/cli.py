@@ -6,6 +6,9 @@ gan-lightning fit --config configs/gan_mlp.yaml --trainer.max_epochs 5 --print_c
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 from lightning.pytorch.cli import LightningCLI
 
 from gan_lightning.data import MNISTDataModule
@@ -31,7 +34,16 @@ def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
     )
 
 
+# Commands beside LightningCLI's fit/validate/test/predict: name -> "module:function(argv)".
+EXTRA_COMMANDS: dict[str, str] = {}
+
+
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] in EXTRA_COMMANDS:
+        module, func = EXTRA_COMMANDS[args[0]].split(":")
+        getattr(importlib.import_module(module), func)(args[1:])
+        return
     # LightningCLI reads sys.argv itself when args is None (and warns when given both).
     run_cli(argv)
 

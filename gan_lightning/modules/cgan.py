@@ -72,4 +72,4 @@ class ConditionalGAN(GAN):
         labels = self.check_labels(labels)
         if len(labels) != n:
             raise ValueError(f"labels: need one label per sample ({n}), got {len(labels)}")
-        return self._sample_eval(self.sample_z(n, generator), labels)
+        return self.decode(self.sample_z(n, generator), labels)

@@ -185,9 +185,12 @@ class GAN(L.LightningModule):
         """`n` images (n, C, H, W) in [-1, 1] in eval mode; pass a `torch.Generator` to reproduce them."""
         if labels is not None:
             raise ValueError("labels: an unconditional GAN takes no labels; use a ConditionalGAN checkpoint")
-        return self._sample_eval(self.sample_z(n, generator), None)
+        return self.decode(self.sample_z(n, generator), None)
 
-    def _sample_eval(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Images (n, C, H, W) from given noise (n, latent_dim) [and labels (n,)]: eval mode, no grad.
+        Grids, metrics and export all draw through here."""
         net = self.generator
         was_training = net.training
         net.eval()
