@@ -12,7 +12,13 @@ import sys
 from lightning.pytorch.cli import LightningCLI
 
 from gan_lightning.data import MNISTDataModule
+from gan_lightning.loggers import SaveConfigToWandb
 from gan_lightning.modules import GAN
+from gan_lightning.runs import resolve_last_checkpoint
+
+
+def _root(default_root_dir: str | None) -> str:
+    return default_root_dir or "."  # Lightning's default_root_dir None means the working directory
 
 
 class GANCLI(LightningCLI):
@@ -21,6 +27,12 @@ class GANCLI(LightningCLI):
     def add_arguments_to_parser(self, parser) -> None:
         parser.link_arguments("data.image_size", "model.init_args.image_size")
         parser.link_arguments("data.num_classes", "model.init_args.num_classes", apply_on="instantiate")
+        # Loggers write their versioned run folders under trainer.default_root_dir.
+        parser.link_arguments("trainer.default_root_dir", "trainer.logger.init_args.save_dir", compute_fn=_root)
+
+    def before_fit(self) -> None:
+        # `--ckpt_path last`: the newest last.ckpt of earlier runs (Lightning looks in the new, empty run folder).
+        resolve_last_checkpoint(self.config_init[self.subcommand], self.trainer.default_root_dir)
 
 
 def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
@@ -31,11 +43,14 @@ def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
         args=args,
         run=run,
         auto_configure_optimizers=False,  # the GAN modules build their two optimizers themselves
+        save_config_callback=SaveConfigToWandb,  # config.yaml in the run folder, and in the W&B run's config
     )
 
 
 # Commands beside LightningCLI's fit/validate/test/predict: name -> "module:function(argv)".
-EXTRA_COMMANDS: dict[str, str] = {}
+EXTRA_COMMANDS: dict[str, str] = {
+    "generate": "gan_lightning.generate:main",
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,11 +1,13 @@
 import os
+import sys
 import warnings
 
 import pytest
 import torch
 
-# Tests run offline: never let a logger or dataset reach for the network.
-os.environ.setdefault("WANDB_MODE", "offline")
+# Tests run offline: never let a logger or dataset reach for the network. W&B logs nothing unless a
+# test asks for its offline mode (tests/unit/test_loggers.py, tests/integration/test_tracking.py).
+os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("WANDB_SILENT", "true")
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
@@ -15,6 +17,15 @@ def _quiet_sample_warning():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="MNIST not found under")
         yield
+
+
+@pytest.fixture(autouse=True)
+def _finish_wandb_run():
+    """A W&B run left open by one test would be reused by the next test's WandbLogger."""
+    yield
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and getattr(wandb, "run", None) is not None:
+        wandb.finish()
 
 
 @pytest.fixture

@@ -1,0 +1,8 @@
+"""Callbacks that show and keep what a run makes: sample grids, a training GIF, latent walks, loss curves."""
+
+from gan_lightning.callbacks.animation import TrainingAnimation
+from gan_lightning.callbacks.curves import LossCurves
+from gan_lightning.callbacks.images import ImageGridLogger, ScheduledImages
+from gan_lightning.callbacks.interpolation import LatentInterpolation
+
+__all__ = ["ImageGridLogger", "LatentInterpolation", "LossCurves", "ScheduledImages", "TrainingAnimation"]

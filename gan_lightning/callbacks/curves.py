@@ -1,0 +1,133 @@
+"""Loss curves as a PNG, for users who look at files rather than a dashboard.
+
+Collects the per-step training scalars the GAN modules log (D and G losses, and the mean
+D(x) / D(G(z)) probabilities) and plots them to `<run folder>/loss_curves.png` after every
+epoch and at the end. The history is part of the checkpoint, so the curves of a resumed run start
+at step 0. Plotted with matplotlib's object API: no pyplot, so no global backend is switched
+(safe inside notebooks and on machines without a display).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback
+from matplotlib.figure import Figure
+
+from gan_lightning.callbacks.images import generator_steps
+from gan_lightning.callbacks.sinks import run_dir
+from gan_lightning.runs import fresh_path
+
+# logged key -> (panel, label); the G loss is logged only on batches that make a G step.
+CURVES = {
+    "train/d_loss": (0, "D loss"),
+    "train/g_loss": (0, "G loss"),
+    "train/d_real": (1, "D(x), real"),
+    "train/d_fake": (1, "D(G(z)), fake"),
+}
+G_KEYS = ("train/g_loss",)
+
+
+def _smooth(values: torch.Tensor, window: int) -> torch.Tensor:
+    """Trailing moving average (same length), so the trend shows through per-batch noise."""
+    if window <= 1 or len(values) < 2:
+        return values
+    csum = torch.cat([torch.zeros(1, dtype=values.dtype), values.cumsum(0)])
+    idx = torch.arange(1, len(values) + 1)
+    lo = (idx - window).clamp_min(0)
+    return (csum[idx] - csum[lo]) / (idx - lo)
+
+
+def plot_curves(history: dict[str, list[tuple[int, float]]], path: Path, smooth: int = 25) -> Path:
+    """Plot {key: [(step, value), ...]} in two panels (losses; D probabilities) to a PNG at `path`."""
+    fig = Figure(figsize=(8, 6), dpi=100, layout="constrained")
+    loss_ax, prob_ax = fig.subplots(2, 1, sharex=True)
+    for key, points in history.items():
+        if not points or key not in CURVES:
+            continue
+        panel, label = CURVES[key]
+        ax = (loss_ax, prob_ax)[panel]
+        steps, values = torch.tensor(points, dtype=torch.float64).T
+        (line,) = ax.plot(steps, values, alpha=0.25, linewidth=0.8)
+        ax.plot(steps, _smooth(values, smooth), color=line.get_color(), label=label, linewidth=1.6)
+    loss_ax.set_ylabel("loss")
+    prob_ax.set_ylabel("mean D probability")
+    prob_ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)  # where a perfectly fooled D sits
+    prob_ax.set_ylim(-0.02, 1.02)
+    prob_ax.set_xlabel("trainer.global_step (D and G optimizer steps)")
+    for ax in (loss_ax, prob_ax):
+        if ax.lines:
+            ax.legend(loc="upper right")
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"training curves (faint: per step; bold: moving average over {smooth} points)", fontsize=10)
+    fig.savefig(path)
+    return path
+
+
+class LossCurves(Callback):
+    """Record the training scalars every batch and plot them to `<run folder>/loss_curves.png`.
+
+    Args:
+        every_n_epochs: re-plot after every N-th epoch (None: only at the end of training).
+        smooth: moving-average window (points) of the bold lines.
+        filename: the PNG's name in the run folder.
+    """
+
+    def __init__(self, every_n_epochs: int | None = 1, smooth: int = 25, filename: str = "loss_curves.png") -> None:
+        if every_n_epochs is not None and (
+            isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, int) or every_n_epochs <= 0
+        ):
+            raise ValueError(f"every_n_epochs must be a positive integer or None, got {every_n_epochs!r}")
+        if isinstance(smooth, bool) or not isinstance(smooth, int) or smooth <= 0:
+            raise ValueError(f"smooth must be a positive integer, got {smooth!r}")
+        self.every_n_epochs, self.smooth, self.filename = every_n_epochs, smooth, filename
+        self.history: dict[str, list[tuple[int, float]]] = {key: [] for key in CURVES}
+        self.path: Path | None = None  # chosen on the first plot of a fit, then updated in place
+        self._dir: Path | None = None
+        self._last_g_step: int | None = None
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        self._dir = run_dir(trainer)
+        self.path = None
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._last_g_step = generator_steps(trainer, pl_module)
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
+        if not trainer.is_global_zero:
+            return
+        metrics, step = trainer.callback_metrics, trainer.global_step
+        g_step = generator_steps(trainer, pl_module)
+        g_moved, self._last_g_step = g_step != self._last_g_step, g_step
+        for key in CURVES:
+            # A key logged with on_step and on_epoch appears as `<key>_step`; otherwise as `<key>`.
+            value = metrics.get(f"{key}_step", metrics.get(key))
+            if value is None or (key in G_KEYS and not g_moved):  # a stale G value from an earlier batch
+                continue
+            self.history[key].append((step, float(value)))
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+            self.plot(trainer)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.plot(trainer)
+
+    def plot(self, trainer: L.Trainer) -> Path | None:
+        if not trainer.is_global_zero or self._dir is None or not any(self.history.values()):
+            return None
+        if self.path is None:  # first plot of this fit: never replace a file an earlier run left
+            self._dir.mkdir(parents=True, exist_ok=True)
+            self.path = fresh_path(self._dir / self.filename)
+        return plot_curves(self.history, self.path, self.smooth)
+
+    def state_dict(self) -> dict[str, Any]:
+        # (N, 2) float64 tensors: compact in the checkpoint and loadable with weights_only=True.
+        return {key: torch.tensor(points, dtype=torch.float64).reshape(-1, 2) for key, points in self.history.items()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        for key, points in state_dict.items():
+            self.history[key] = [(int(s), float(v)) for s, v in points.tolist()]

@@ -1,0 +1,72 @@
+"""Where pictures go: W&B (`log_image`), TensorBoard (`add_image`) and plain files in the run folder.
+
+W&B's `logger.experiment` has no `add_image` and TensorBoard's has no `log_image`, so every image
+callback sends through `publish_image`, which knows both and ignores loggers that show no images
+(CSV). PNG files are written whatever the loggers are: they are what the animation is built from,
+and what a user without a dashboard looks at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
+from PIL import Image
+from torchvision.utils import make_grid
+
+from gan_lightning.runs import fresh_path
+
+
+def run_dir(trainer: L.Trainer) -> Path:
+    """The run folder: the logger's version folder, or `default_root_dir` without a logger.
+    Call on every rank: `trainer.log_dir` broadcasts rank zero's answer."""
+    return Path(trainer.log_dir or trainer.default_root_dir)
+
+
+def to_grid(images: torch.Tensor, nrow: int) -> torch.Tensor:
+    """Images (N, C, H, W) in [-1, 1] -> one grid image (3, H', W') in [0, 1], `nrow` images per row."""
+    return make_grid(
+        images.detach().float().cpu(), nrow=nrow, padding=2, pad_value=0.5, normalize=True, value_range=(-1, 1)
+    )
+
+
+def to_uint8(grid: torch.Tensor) -> np.ndarray:
+    """(3, H, W) in [0, 1] -> (H, W, 3) uint8, what PIL and W&B take."""
+    return (grid.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def logging_step(trainer: L.Trainer) -> int:
+    """The step Lightning stamps on logged scalars (batches that stepped an optimizer, not
+    `trainer.global_step`, which counts D and G steps apart): images use it too, so they line up."""
+    return getattr(trainer.fit_loop.epoch_loop, "_batches_that_stepped", trainer.global_step)
+
+
+def publish_image(trainer: L.Trainer, key: str, grid: torch.Tensor) -> None:
+    """Send grid (3, H, W) in [0, 1] to every image-capable logger of `trainer` (rank zero only)."""
+    if not trainer.is_global_zero:
+        return
+    step = logging_step(trainer)
+    for logger in trainer.loggers:
+        if isinstance(logger, WandbLogger):
+            logger.log_image(key, [to_uint8(grid)], step=step)
+        elif isinstance(logger, TensorBoardLogger):
+            logger.experiment.add_image(key, grid, global_step=step)
+
+
+def grid_image(grid: torch.Tensor) -> Image.Image:
+    """Grid (3, H, W) in [0, 1] as a PIL image, single-channel when grey (a third of the file size)."""
+    pixels = to_uint8(grid)  # (H, W, 3)
+    if (pixels == pixels[..., :1]).all():
+        pixels = pixels[..., 0]
+    return Image.fromarray(pixels)
+
+
+def save_png(grid: torch.Tensor, path: Path) -> Path:
+    """Write grid (3, H, W) in [0, 1] as a PNG at `path`, or next to it if that name is taken."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path = fresh_path(path)
+    grid_image(grid).save(path)
+    return path

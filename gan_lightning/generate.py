@@ -1,0 +1,186 @@
+"""`gan-lightning generate`: images from a trained checkpoint, as a PNG grid or raw arrays.
+
+    gan-lightning generate --ckpt_path RUN/checkpoints/last.ckpt --digits 3 7 --n_per_digit 16 --seed 0 --out grid.png
+    gan-lightning generate --ckpt_path RUN/checkpoints/last.ckpt --n 64 --out samples.npz
+
+A conditional checkpoint draws one grid row per digit (all ten by default); an unconditional one
+draws `--n` images. `.npz` holds `images` (N, 1, H, W) float32 in [-1, 1] and `labels` (N,) int64
+(-1 for an unconditional model). The same seed gives the same images: the noise comes from a
+seeded `torch.Generator` on the CPU, where the model always runs here (checkpoints made on a GPU
+load with `map_location="cpu"`). Bad input ends with one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+import torch
+
+from gan_lightning.callbacks.sinks import grid_image, to_grid
+from gan_lightning.modules import GAN, ConditionalGAN
+
+SUFFIXES = (".png", ".npz")
+_OUR_KEYS = ("arch", "latent_dim", "image_size", "loss")  # hyperparameters every gan_lightning model saves
+
+
+class GenerateError(ValueError):
+    """Bad input to `generate`: reported as one line, exit code 2."""
+
+
+# -- loading ---------------------------------------------------------------------------------
+def _read_checkpoint(path: Path) -> dict:
+    if not path.is_file():
+        raise GenerateError(f"ckpt_path: no checkpoint file at {str(path)!r}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for a damaged or non-torch file
+        message = str(err)
+        if "Unsupported global" in message:  # a real torch file, holding Python objects ours never hold
+            raise GenerateError(
+                f"ckpt_path: {str(path)!r} is not a gan_lightning checkpoint (it holds pickled Python objects; "
+                "ours hold only tensors and plain values)"
+            ) from None
+        if "WeightsUnpickler error:" in message:  # the useful part of torch's long weights-only message
+            message = message.split("WeightsUnpickler error:", 1)[1]
+        reason = message.strip().splitlines()[0].split(". ")[0] if message.strip() else type(err).__name__
+        raise GenerateError(f"ckpt_path: {str(path)!r} is not a readable PyTorch checkpoint ({reason})") from None
+
+
+def model_class(checkpoint: object, path: str | Path = "checkpoint") -> type[GAN]:
+    """GAN or ConditionalGAN, from the hyperparameters saved in a Lightning checkpoint dict."""
+    hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
+    if not isinstance(hparams, dict) or "state_dict" not in checkpoint or any(k not in hparams for k in _OUR_KEYS):
+        raise GenerateError(
+            f"ckpt_path: {str(path)!r} is not a gan_lightning GAN/ConditionalGAN checkpoint "
+            f"(no {', '.join(_OUR_KEYS)} hyperparameters)"
+        )
+    class_path = str(hparams.get("_class_path", ""))
+    if class_path:  # written by LightningCLI
+        return ConditionalGAN if class_path.endswith("ConditionalGAN") else GAN
+    return ConditionalGAN if "conditioning" in hparams else GAN  # only ConditionalGAN saves `conditioning`
+
+
+def load_model(ckpt_path: str | Path) -> GAN:
+    """The model of a gan_lightning checkpoint, on the CPU, in eval mode."""
+    path = Path(ckpt_path)
+    cls = model_class(_read_checkpoint(path), path)
+    try:
+        model = cls.load_from_checkpoint(path, map_location="cpu")
+    except Exception as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise GenerateError(f"ckpt_path: {str(path)!r} does not load as a {cls.__name__} ({reason})") from None
+    return model.eval()
+
+
+# -- sampling --------------------------------------------------------------------------------
+def generate_images(
+    model: GAN,
+    digits: list[int] | None = None,
+    n_per_digit: int = 10,
+    n: int = 100,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, C, H, W) in [-1, 1] and labels (N,) (-1 for an unconditional model).
+
+    A conditional model draws `n_per_digit` images of each of `digits` (default: every class),
+    digit-major so that a grid with `n_per_digit` columns has one row per digit. An unconditional
+    model draws `n` images and takes no digits.
+    """
+    conditional = getattr(model, "conditional", False)
+    if not conditional and digits:
+        raise GenerateError(f"digits: this checkpoint holds an unconditional GAN, which takes no digits; got {digits}")
+    for name, value in (("n_per_digit", n_per_digit), ("n", n)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise GenerateError(f"{name} must be a positive integer, got {value!r}")
+    generator = torch.Generator().manual_seed(seed)  # CPU: the same images on every machine
+    if conditional:
+        classes = model.hparams.num_classes
+        digits = list(range(classes)) if not digits else list(digits)
+        bad = [d for d in digits if not 0 <= d < classes]
+        if bad:
+            raise GenerateError(f"digits must be in 0..{classes - 1}, got {bad}")
+        labels = torch.tensor(digits).repeat_interleave(n_per_digit)  # (len(digits) * k,)
+    else:
+        labels = torch.full((n,), -1)
+    model = model.cpu()
+    z = model.sample_z(len(labels), generator)  # (N, latent_dim)
+    images = model.decode(z.to(model.dtype), labels if conditional else None)
+    return images.float(), labels.long()
+
+
+# -- writing ---------------------------------------------------------------------------------
+def _check_out(out: Path, overwrite: bool) -> None:
+    if out.suffix.lower() not in SUFFIXES:
+        raise GenerateError(f"out must end in one of {SUFFIXES}, got {str(out)!r}")
+    if out.exists() and not overwrite:
+        raise GenerateError(f"out: {str(out)!r} already exists; pass --overwrite to replace it")
+    if out.is_dir():
+        raise GenerateError(f"out: {str(out)!r} is a folder; give a file name ending in .png or .npz")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise GenerateError(f"out: cannot create the folder {str(out.parent)!r} ({err.strerror or err})") from None
+
+
+def write_output(images: torch.Tensor, labels: torch.Tensor, out: Path, nrow: int, overwrite: bool = False) -> None:
+    """`.png`: one grid, `nrow` images per row; `.npz`: `images` float32 (N, C, H, W) in [-1, 1], `labels` (N,)."""
+    try:
+        with open(out, "wb" if overwrite else "xb") as f:
+            if out.suffix.lower() == ".png":
+                grid_image(to_grid(images, nrow)).save(f, format="PNG")  # the training grids' look
+            else:
+                np.savez(f, images=images.numpy().astype(np.float32), labels=labels.numpy())
+    except FileExistsError:
+        raise GenerateError(f"out: {str(out)!r} already exists; pass --overwrite to replace it") from None
+    except OSError as err:
+        raise GenerateError(f"out: cannot write {str(out)!r} ({err.strerror or err})") from None
+
+
+# -- command line ----------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line instead of argparse's usage block
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="gan-lightning generate",
+        description="Draw images from a gan_lightning checkpoint into a PNG grid or an NPZ file.",
+    )
+    p.add_argument("--ckpt_path", required=True, help="a checkpoint of a run, e.g. RUN/checkpoints/last.ckpt")
+    p.add_argument("--out", required=True, help="output file: .png (a grid) or .npz (images, labels)")
+    p.add_argument("--digits", type=int, nargs="+", help="conditional model: digits to draw (default: all)")
+    p.add_argument("--n_per_digit", type=int, default=10, help="conditional model: images per digit (default 10)")
+    p.add_argument("--n", type=int, default=100, help="unconditional model: number of images (default 100)")
+    p.add_argument("--nrow", type=int, help="PNG: images per row (default: n_per_digit, or sqrt(n))")
+    p.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same images")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        out = Path(args.out)
+        _check_out(out, args.overwrite)
+        if args.nrow is not None and args.nrow <= 0:
+            raise GenerateError(f"nrow must be a positive integer, got {args.nrow!r}")
+        model = load_model(args.ckpt_path)
+        images, labels = generate_images(model, args.digits, args.n_per_digit, args.n, args.seed)
+        conditional = getattr(model, "conditional", False)
+        nrow = args.nrow or (args.n_per_digit if conditional else math.ceil(math.sqrt(len(labels))))
+        write_output(images, labels, out, nrow, args.overwrite)
+    except GenerateError as err:
+        parser.exit(2, f"{parser.prog}: error: {err}\n")
+    what = f"digits {sorted(set(labels.tolist()))}" if conditional else "unconditional"
+    print(f"wrote {len(labels)} images ({what}, seed {args.seed}) to {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,178 @@
+"""Weights & Biases logging that never blocks a run, in the same versioned run folders as TensorBoard.
+
+`WandbLogger` is Lightning's W&B logger with three changes:
+
+- no credentials (no `WANDB_API_KEY`, no `wandb login` entry in ~/.netrc) and no `WANDB_MODE`:
+  it logs offline instead of prompting or failing, and prints one line saying so and how to upload
+  later with `wandb sync`. A server that cannot be reached falls back the same way.
+- each run gets its own `<save_dir>/lightning_logs/version_N/` folder (as TensorBoard does), and
+  W&B's files, the checkpoints, the saved config and the image files all go inside it.
+- `wandb` not installed: a one-line error naming the fix.
+
+`WANDB_MODE=disabled` (nothing logged) and `WANDB_MODE=offline` are respected as they are.
+`SaveConfigToWandb` (used by the CLI) adds the full CLI config to the W&B run's config.
+"""
+
+from __future__ import annotations
+
+import importlib
+import netrc
+import os
+import sys
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from lightning.pytorch.cli import SaveConfigCallback
+from lightning.pytorch.loggers import WandbLogger as _LightningWandbLogger
+from lightning.pytorch.utilities import rank_zero_only
+
+from gan_lightning.runs import claim_version_dir, next_version
+
+DEFAULT_PROJECT = "gan-lightning"
+_ENV_MODES = {"dryrun": "offline", "run": "online"}  # older spellings of WANDB_MODE
+_MISSING_WANDB = (
+    "W&B logger: the `wandb` package is not installed; pip install wandb, "
+    "or log elsewhere with --config configs/logger/tensorboard.yaml (or csv.yaml / none.yaml)"
+)
+
+
+def has_wandb_credentials() -> bool:
+    """True when W&B could log in without asking: an API key in the environment or in the netrc file."""
+    if os.environ.get("WANDB_API_KEY") or os.environ.get("WANDB_IDENTITY_TOKEN_FILE"):
+        return True
+    host = urlsplit(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).netloc
+    default_name = "_netrc" if sys.platform == "win32" else ".netrc"
+    path = Path(os.environ.get("NETRC") or Path.home() / default_name).expanduser()
+    try:
+        entry = netrc.netrc(str(path)).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return False
+    return bool(entry and entry[2])
+
+
+class WandbLogger(_LightningWandbLogger):
+    """W&B logger for gan_lightning runs (see the module docstring for what differs from Lightning's).
+
+    Args:
+        save_dir: root of the runs (default: the working directory); the CLI links it to
+            `trainer.default_root_dir`.
+        project: W&B project.
+        name: W&B display name of the run (default: W&B picks one).
+        folder: folder under `save_dir` that holds the `version_N` run folders.
+        log_model: upload checkpoints as W&B artifacts: ``False`` (default), ``True`` (at the end)
+            or ``"all"`` (every checkpoint). Artifacts logged offline are uploaded by `wandb sync`.
+        offline: log offline even when credentials exist.
+        **kwargs: passed to `wandb.init` (e.g. ``tags``, ``group``, ``id`` with ``resume``, ``mode``).
+
+    Lightning places checkpoints in ``save_dir/name/version/checkpoints``; here `save_dir` is the
+    run folder and `name` and `version` are empty, so they land in ``<run folder>/checkpoints``.
+    The W&B run id is ``logger.experiment.id``.
+    """
+
+    def __init__(
+        self,
+        save_dir: str | None = None,
+        project: str = DEFAULT_PROJECT,
+        name: str | None = None,
+        folder: str = "lightning_logs",
+        log_model: Literal["all"] | bool = False,
+        offline: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            importlib.import_module("wandb")
+        except ImportError:
+            raise ModuleNotFoundError(_MISSING_WANDB) from None
+        # The CLI passes every `wandb.init` argument, unset ones as None: drop those so wandb's and
+        # Lightning's own defaults (e.g. resume="allow") apply.
+        kwargs = {key: value for key, value in kwargs.items() if value is not None}
+        super().__init__(
+            name=name, save_dir=save_dir or ".", offline=offline, project=project, log_model=log_model, **kwargs
+        )
+        if self._wandb_init.get("anonymous") is None:
+            self._wandb_init.pop("anonymous", None)  # wandb warns about the setting even when unset
+        self._root = Path(save_dir or ".") / folder
+        self._run_dir: Path | None = None
+
+    # -- where the run lives ------------------------------------------------------------------
+    @property
+    def run_dir(self) -> Path:
+        """`<save_dir>/<folder>/version_N`, created on first use (rank zero claims the number)."""
+        if self._run_dir is None:
+            if rank_zero_only.rank == 0:
+                self._run_dir = claim_version_dir(self._root)
+            else:  # a guess at the name only: Lightning broadcasts rank zero's paths (log_dir, checkpoints)
+                self._run_dir = self._root / f"version_{max(next_version(self._root) - 1, 0)}"
+        return self._run_dir
+
+    @property
+    def save_dir(self) -> str:
+        return str(self.run_dir)
+
+    @property
+    def log_dir(self) -> str:
+        return str(self.run_dir)
+
+    @property
+    def name(self) -> str:
+        return ""
+
+    @property
+    def version(self) -> str:
+        return ""
+
+    # -- creating the W&B run ---------------------------------------------------------------
+    @property
+    def experiment(self):
+        if self._experiment is None and rank_zero_only.rank == 0:
+            self._wandb_init["dir"] = str(self.run_dir)
+            fallback = None
+            env_mode = os.environ.get("WANDB_MODE")
+            if env_mode and not self._wandb_init.get("mode") and not self._offline:
+                # Pass it on explicitly: wandb reads the environment once per process, so a value set
+                # later (a notebook, a test) would otherwise be ignored.
+                self._wandb_init["mode"] = _ENV_MODES.get(env_mode, env_mode)
+            explicit = self._offline or bool(self._wandb_init.get("mode"))
+            if not explicit and not has_wandb_credentials():
+                fallback = "no credentials found (no WANDB_API_KEY, no `wandb login`)"
+                self._go_offline()
+            try:
+                run = super().experiment
+            except Exception as err:  # an online run that cannot start: keep training, log offline
+                if explicit or fallback or not _is_wandb_error(err):
+                    raise
+                fallback = f"could not start an online run ({type(err).__name__}: {str(err).splitlines()[0]})"
+                self._go_offline()
+                run = super().experiment
+            if fallback:
+                sync_dir = Path(run.dir).parent  # .../wandb/offline-run-<time>-<id>
+                print(
+                    f"W&B: {fallback}; logging offline to {sync_dir}. Upload it later with: wandb sync {sync_dir}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return run
+        return super().experiment
+
+    def _go_offline(self) -> None:
+        import wandb
+
+        self._wandb_init["mode"] = "offline"
+        # wandb's own offline banner would repeat the line printed above.
+        if self._wandb_init.get("settings") is None:
+            self._wandb_init["settings"] = wandb.Settings(silent=True)
+
+
+def _is_wandb_error(err: Exception) -> bool:
+    return type(err).__module__.startswith("wandb")
+
+
+class SaveConfigToWandb(SaveConfigCallback):
+    """LightningCLI's config saver (writes `config.yaml` into the run folder) that also puts the whole
+    config (trainer, model, data, callbacks) into the W&B run's config, beside the model's hyperparameters."""
+
+    def save_config(self, trainer, pl_module, stage: str) -> None:
+        for logger in trainer.loggers:
+            if isinstance(logger, _LightningWandbLogger):
+                logger.log_hyperparams({"cli": self.config.as_dict()})

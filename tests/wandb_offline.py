@@ -1,0 +1,66 @@
+"""Read what an offline W&B run wrote to disk (its `run-<id>.wandb` file), to check it in tests.
+
+The file is a sequence of protobuf `Record`s in the LevelDB log framing: 32 KiB blocks, each
+record or record piece behind a 7-byte header (crc32, length, type: full / first / middle / last).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+from wandb.proto import wandb_internal_pb2
+
+_BLOCK = 32 * 1024
+_HEADER = 7
+_FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
+
+
+def records(path: str | Path) -> list[wandb_internal_pb2.Record]:
+    data = Path(path).read_bytes()
+    assert data[:4] == b":W&B", f"{path} is not a W&B run file"
+    pos, pieces, out = _HEADER, b"", []
+    while pos + _HEADER <= len(data):
+        if _BLOCK - pos % _BLOCK < _HEADER:  # block trailer too small for a header: skip to the next block
+            pos += _BLOCK - pos % _BLOCK
+            continue
+        _crc, length, kind = struct.unpack("<IHB", data[pos : pos + _HEADER])
+        pos += _HEADER
+        if kind == 0 and length == 0:
+            break
+        chunk, pos = data[pos : pos + length], pos + length
+        if kind == _FULL:
+            out.append(chunk)
+        elif kind == _FIRST:
+            pieces = chunk
+        elif kind == _MIDDLE:
+            pieces += chunk
+        elif kind == _LAST:
+            out.append(pieces + chunk)
+    parsed = []
+    for raw in out:
+        record = wandb_internal_pb2.Record()
+        record.ParseFromString(raw)
+        parsed.append(record)
+    return parsed
+
+
+def history(path: str | Path) -> list[dict]:
+    """Every `run.log(...)` row as {key: value}."""
+    rows = []
+    for record in records(path):
+        if record.WhichOneof("record_type") == "history":
+            items = record.history.item
+            rows.append({item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in items})
+    return rows
+
+
+def config(path: str | Path) -> dict:
+    """The run config as logged (later updates win)."""
+    merged = {}
+    for record in records(path):
+        if record.WhichOneof("record_type") == "config":
+            for item in record.config.update:
+                merged[item.key or "/".join(item.nested_key)] = json.loads(item.value_json)
+    return merged
