@@ -50,6 +50,7 @@ def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
 # Commands beside LightningCLI's fit/validate/test/predict: name -> "module:function(argv)".
 EXTRA_COMMANDS: dict[str, str] = {
     "generate": "gan_lightning.generate:main",
+    "evaluate": "gan_lightning.evaluate:main",
 }
 
 

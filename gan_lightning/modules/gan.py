@@ -15,6 +15,8 @@ import torch
 from torch import nn
 
 from gan_lightning.losses import get_loss
+from gan_lightning.metrics.inception import check_inception_weights
+from gan_lightning.metrics.validation import SampleQuality
 from gan_lightning.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 
 ARCHS = ("mlp", "dcgan")
@@ -59,6 +61,11 @@ class GAN(L.LightningModule):
         optimizer: ``adam`` or ``sgd``, for both nets.
         lr_g, lr_d: learning rates.
         betas: Adam betas; momentum: SGD momentum.
+        metrics: score samples in every validation (FID, KID, IS, modes, class accuracy, diversity;
+            see `gan_lightning.metrics`), logged as ``val/...``.
+        metric_samples: at most this many test digits, and as many samples, per validation
+            (``None``: all the val loader serves).
+        inception_weights: path to torch-fidelity's FID Inception weights; adds ``val/fid_inception``.
     """
 
     conditional = False
@@ -91,6 +98,9 @@ class GAN(L.LightningModule):
         lr_d: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
         momentum: float = 0.0,
+        metrics: bool = True,
+        metric_samples: int | None = None,
+        inception_weights: str | None = None,
     ) -> None:
         super().__init__()
         _check_choice("arch", arch, ARCHS)
@@ -102,11 +112,17 @@ class GAN(L.LightningModule):
             _check_positive(name, locals()[name])
         if image_size not in (28, 64):
             raise ValueError(f"image_size must be one of (28, 64), got {image_size!r}")
+        if metric_samples is not None:
+            _check_positive("metric_samples", metric_samples, integer=True)
+        if inception_weights is not None:
+            check_inception_weights(inception_weights)
         self.save_hyperparameters()
         self.automatic_optimization = False
         self.loss_fn = get_loss(loss)
         self.build_conditioning()
         self.generator, self.discriminator = self.build_nets()
+        # Not an nn.Module: the metrics' classifier stays out of state_dict and checkpoints.
+        self.quality = SampleQuality(self.conditional, metric_samples, inception_weights) if metrics else None
         # Counts generator updates; saved with the module so resumes keep counting.
         self.register_buffer("g_steps", torch.zeros((), dtype=torch.long))
 
@@ -238,6 +254,19 @@ class GAN(L.LightningModule):
                 opt_g.step()
             self.g_steps += 1
             self.log("train/g_loss", g_loss.detach(), on_step=True, on_epoch=True, prog_bar=True, batch_size=n)
+
+    # -- validation: sample quality (the metric logic lives in gan_lightning.metrics) ----------
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        if self.quality is not None:
+            self.quality.step(self, batch)
+
+    def on_validation_epoch_start(self) -> None:
+        if self.quality is not None:
+            self.quality.start(self)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.quality is not None:  # values are already reduced over ranks: no sync_dist
+            self.log_dict({f"val/{k}": float(v) for k, v in self.quality.end(self).items()})
 
     def on_fit_start(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)

@@ -1,0 +1,160 @@
+"""`gan-lightning evaluate`: score a checkpoint's samples against the MNIST test split, print JSON.
+
+    gan-lightning evaluate --ckpt_path runs/.../last.ckpt --n_samples 10000 --data_dir data
+    gan-lightning evaluate --real --n_samples 10000 --data_dir data     # real training digits: the floor
+    gan-lightning evaluate --real test_half --n_samples 5000 --data_dir data
+
+The test split is found the way `MNISTDataModule` finds it (IDX files under `--data_dir`, else
+the sample shipped in the package, with a note on stderr). Every test digit is the real side;
+a conditional model is asked for digits in the test split's proportions. `--real` scores the
+first `--n_samples` real *training* digits instead of a model: the best any generator can hope
+for on this metric (its FID floor), with their true labels as the "asked for" digits;
+`--real test_half` scores one half of the test split against the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from gan_lightning.data import SAMPLE_DIR, load_split, locate, resize
+from gan_lightning.metrics.gan_metrics import GANMetrics
+from gan_lightning.metrics.inception import check_inception_weights
+
+
+def load_gan(ckpt_path: str | Path, **overrides):
+    """A GAN or ConditionalGAN from a checkpoint, on CPU, in eval mode (the class read from the file)."""
+    from gan_lightning.modules import GAN, ConditionalGAN
+
+    path = Path(ckpt_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ckpt_path: no checkpoint at {path}")
+    hp = torch.load(path, map_location="cpu", weights_only=False).get("hyper_parameters", {})
+    conditional = str(hp.get("_class_path", "")).endswith("ConditionalGAN") or "conditioning" in hp
+    cls = ConditionalGAN if conditional else GAN
+    return cls.load_from_checkpoint(path, map_location="cpu", **overrides).eval()
+
+
+def _batches(n: int, size: int):
+    for start in range(0, n, size):
+        yield start, min(size, n - start)
+
+
+def _to_unit(images: torch.Tensor) -> torch.Tensor:
+    return images.unsqueeze(1).float().div(127.5).sub(1.0)  # (N, 1, H, W) in [-1, 1]
+
+
+REAL_SOURCES = ("train", "test_half")
+
+
+def evaluate(
+    ckpt_path: str | None,
+    n_samples: int = 10_000,
+    data_dir: str = "data",
+    seed: int = 0,
+    batch_size: int = 500,
+    inception_weights: str | None = None,
+    real: str | None = None,
+) -> dict:
+    """All metrics of `n_samples` samples of a checkpoint against the test split.
+
+    `real="train"` scores the first `n_samples` real training digits instead of a model (the
+    metric's floor for a generator trained on them); `real="test_half"` scores the odd-indexed test
+    digits against the even-indexed ones (the floor for digits nobody trained on: the classifier
+    has seen the training digits, which makes their features a little too typical)."""
+    for name, value in (("n_samples", n_samples), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if real is not None and real not in REAL_SOURCES:
+        raise ValueError(f"real must be one of {REAL_SOURCES}, got {real!r}")
+    if (real is None) == (ckpt_path is None):
+        raise ValueError("ckpt_path: give a checkpoint, or --real to score real digits, not both")
+    if inception_weights is not None:
+        check_inception_weights(inception_weights)  # fail before any work
+    t0 = time.perf_counter()
+    source = locate("mnist", data_dir)
+    if source is None:
+        print(f"MNIST not found under {data_dir}: scoring against the shipped sample {SAMPLE_DIR}", file=sys.stderr)
+        source = SAMPLE_DIR
+    test_x, test_y = load_split(source, "test")
+
+    model = None
+    if real is None:
+        model = load_gan(ckpt_path, inception_weights=None)  # the file named at training may not be here
+        size, conditional = model.hparams.image_size, model.conditional
+    else:
+        size, conditional = 28, True  # real digits: their true labels are the "asked-for" digits
+        if real == "train":
+            pool_x, pool_y = load_split(source, "train")
+        else:
+            (test_x, pool_x), (test_y, pool_y) = (test_x[0::2], test_x[1::2]), (test_y[0::2], test_y[1::2])
+        if n_samples > len(pool_y):
+            raise ValueError(f"n_samples: --real {real} has {len(pool_y)} digits, got {n_samples}")
+    metrics = GANMetrics(conditional, inception_weights=inception_weights, seed=seed)
+
+    test_x = resize(test_x, size)
+    for start, n in _batches(len(test_y), batch_size):
+        metrics.update_real(_to_unit(test_x[start : start + n]), test_y[start : start + n])
+
+    gen = torch.Generator().manual_seed(seed)
+    # Asked-for digits in the test split's proportions: exactly its labels when n_samples == its size.
+    order = torch.randperm(len(test_y), generator=gen)
+    asked = test_y[order[torch.arange(n_samples) % len(test_y)]]
+    for start, n in _batches(n_samples, batch_size):
+        if real is not None:
+            images, labels = _to_unit(pool_x[start : start + n]), pool_y[start : start + n]
+        else:
+            labels = asked[start : start + n] if conditional else None
+            images = model.decode(model.sample_z(n, generator=gen), labels)  # (n, 1, size, size)
+        metrics.update_fake(images, labels)
+
+    result = metrics.compute()
+    result.update(
+        {
+            "what": f"real digits ({real})" if real else str(ckpt_path),
+            "model": "real" if real else type(model).__name__,
+            "image_size": size,
+            "data_source": str(source),
+            "seed": seed,
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(
+        prog="gan-lightning evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--ckpt_path", default=None, help="Lightning checkpoint of a GAN or ConditionalGAN")
+    p.add_argument(
+        "--real",
+        nargs="?",
+        const="train",
+        default=None,
+        choices=REAL_SOURCES,
+        help="score real digits instead of a checkpoint: the training digits (default) or half the test split",
+    )
+    p.add_argument("--n_samples", type=int, default=10_000)
+    p.add_argument("--data_dir", default="data", help="folder searched for the MNIST IDX files (as data.data_dir)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch_size", type=int, default=500)
+    p.add_argument("--inception_weights", default=None, help="torch-fidelity FID Inception weights: adds fid_inception")
+    args = p.parse_args(argv)
+    try:
+        result = evaluate(
+            args.ckpt_path, args.n_samples, args.data_dir, args.seed, args.batch_size, args.inception_weights, args.real
+        )
+    except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
+        p.error(str(err))  # one line on stderr, exit status 2
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""GANMetrics: every sample-quality number of a GAN from one pass of the MNIST classifier.
+
+Real images (the test split) and generated samples go through the classifier once each; its
+128-d features and 10 logits feed:
+
+- ``fid``, ``kid``: torchmetrics' FrechetInceptionDistance / KernelInceptionDistance in the
+  classifier's feature space (the features reach them through ``feature=``; see `GivenFeatures`).
+  KID's kernel bandwidth is set from the real digits' feature scale (see `compute`).
+- ``class_acc`` (conditional): share of samples the classifier reads as the digit they were asked for.
+- ``modes``: digits holding at least 5% of the samples (by the classifier); ``kl_uniform``:
+  KL(predicted digit histogram || uniform), 0 for perfectly balanced samples.
+- ``is``: MNIST inception score exp(E_x KL(p(y|x) || p(y))), 1 (useless) to 10 (ten sure, balanced digits).
+- ``diversity``: within-digit spread of the samples relative to real digits, averaged over digits:
+  sqrt(tr Cov_fake,c / tr Cov_real,c), i.e. the ratio of root-mean-square pairwise feature
+  distances (E||f - f'||^2 = 2 tr Cov). 1 means real-like variety, 0 one image per digit.
+  ``diversity_min`` is the worst digit. ``class_fid``: FID between samples and real digits of the
+  same class, averaged over digits. Samples are grouped by the digit they were asked for
+  (conditional) or by the classifier's reading (unconditional).
+
+All states are torchmetrics states with ``dist_reduce_fx`` (sums, or gathered features for KID),
+so under DDP every rank feeds its shard and `compute` reduces across ranks. Real states survive
+`reset_fake` so the test split's features are computed once per run.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchmetrics import Metric
+from torchmetrics.image.fid import FrechetInceptionDistance
+from torchmetrics.image.kid import KernelInceptionDistance
+
+from gan_lightning.metrics.classifier import FEATURE_DIM, NUM_CLASSES, load_classifier, to_classifier_input
+from gan_lightning.metrics.inception import inception_fid
+
+MODE_SHARE = 0.05  # a digit counts as covered when it holds at least this share of samples
+KID_SUBSET = 1000  # torchmetrics' default subset size, capped by the number of samples
+
+
+def frechet_distance(mu1: torch.Tensor, cov1: torch.Tensor, mu2: torch.Tensor, cov2: torch.Tensor) -> torch.Tensor:
+    """||mu1 - mu2||^2 + tr(cov1 + cov2 - 2 (cov1 cov2)^(1/2)).
+
+    tr (cov1 cov2)^(1/2) = tr (A cov2 A)^(1/2) with A = cov1^(1/2): two symmetric eigendecompositions,
+    an order of magnitude faster on a CPU than the general eigenvalues of cov1 @ cov2."""
+    w, v = torch.linalg.eigh(cov1)
+    a = (v * w.clamp_min(0).sqrt()) @ v.t()  # cov1^(1/2)
+    root_trace = torch.linalg.eigvalsh(a @ cov2 @ a).clamp_min(0).sqrt().sum()
+    return (mu1 - mu2).square().sum() + cov1.trace() + cov2.trace() - 2 * root_trace
+
+
+class GivenFeatures(nn.Module):
+    """The `feature=` network torchmetrics gets when the classifier has already run: (N, d) -> (N, d).
+
+    FID, KID, the class statistics and the predictions all need the classifier's outputs for the
+    same images; running it once and handing the features on costs a third of running it inside
+    each metric. `MNISTFeatures` is the stand-alone equivalent (the tests check both agree)."""
+
+    def __init__(self, num_features: int) -> None:
+        super().__init__()
+        self.num_features = num_features
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return features
+
+
+class ClassFeatureStats(Metric):
+    """Per-class count, feature sum and feature outer-product sum: means and covariances per digit."""
+
+    full_state_update = False
+
+    def __init__(self, num_classes: int = NUM_CLASSES, dim: int = FEATURE_DIM, **kwargs) -> None:
+        super().__init__(**kwargs)
+        c = num_classes
+        self.add_state("count", torch.zeros(c, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("total", torch.zeros(c, dim, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("outer", torch.zeros(c, dim, dim, dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, features: torch.Tensor, classes: torch.Tensor) -> None:
+        f = features.double()  # (N, d)
+        classes = classes.long()
+        for c in classes.unique().tolist():
+            f_c = f[classes == c]  # (n_c, d)
+            self.count[c] += len(f_c)
+            self.total[c] += f_c.sum(0)
+            self.outer[c] += f_c.t() @ f_c  # (d, d)
+
+    def compute(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.count.clone(), self.total.clone(), self.outer.clone()
+
+
+class PredictionStats(Metric):
+    """What the classifier says about the samples: predicted-digit histogram, hits, and IS sums."""
+
+    full_state_update = False
+
+    def __init__(self, num_classes: int = NUM_CLASSES, **kwargs) -> None:
+        super().__init__(**kwargs)
+        c = num_classes
+        self.add_state("histogram", torch.zeros(c, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("hits", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("targeted", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("prob_sum", torch.zeros(c, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("neg_entropy_sum", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, logits: torch.Tensor, targets: torch.Tensor | None = None) -> None:
+        logp = logits.double().log_softmax(1)  # (N, C)
+        p = logp.exp()
+        pred = logp.argmax(1)
+        self.histogram += torch.bincount(pred, minlength=self.histogram.numel()).double()
+        self.prob_sum += p.sum(0)
+        self.neg_entropy_sum += (p * logp).sum()
+        if targets is not None:
+            self.hits += (pred == targets).sum()
+            self.targeted += len(targets)
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        return {k: getattr(self, k).clone() for k in ("histogram", "hits", "targeted", "prob_sum", "neg_entropy_sum")}
+
+
+def _mean_cov(count: torch.Tensor, total: torch.Tensor, outer: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    mean = total / count  # (d,)
+    cov = (outer - count * torch.outer(mean, mean)) / (count - 1)  # (d, d), unbiased
+    return mean, cov
+
+
+class GANMetrics(nn.Module):
+    """Sample-quality metrics of a (conditional) GAN against real digits, DDP-ready.
+
+    Feed the real side once (`update_real`), samples as often as needed (`update_fake`), read
+    `compute()`, and call `reset_fake()` before scoring new samples against the same real digits.
+
+    Args:
+        conditional: samples come with the digit they were asked for (adds ``class_acc``).
+        classifier_path: weights of the MNIST classifier (default: the shipped ones).
+        inception_weights: optional path to torch-fidelity's FID Inception weights; adds
+            ``fid_inception`` (Inception-v3 pool features, the FID of the literature).
+        kid_subsets: how many random subsets KID averages over.
+        seed: seed of KID's subset draws, so the same features give the same KID.
+    """
+
+    def __init__(
+        self,
+        conditional: bool,
+        classifier_path: str | Path | None = None,
+        inception_weights: str | Path | None = None,
+        kid_subsets: int = 100,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if not isinstance(kid_subsets, int) or isinstance(kid_subsets, bool) or kid_subsets <= 0:
+            raise ValueError(f"kid_subsets must be a positive integer, got {kid_subsets!r}")
+        self.conditional, self.seed = conditional, seed
+        self.classifier = load_classifier(classifier_path)
+        d, c = FEATURE_DIM, NUM_CLASSES
+        self.fid = FrechetInceptionDistance(feature=GivenFeatures(d), reset_real_features=False)
+        with warnings.catch_warnings():  # KID warns at every construction that it keeps features in memory
+            warnings.simplefilter("ignore", UserWarning)
+            self.kid = KernelInceptionDistance(
+                feature=GivenFeatures(d), subsets=kid_subsets, subset_size=KID_SUBSET, reset_real_features=False
+            )
+        self.real_stats, self.fake_stats = ClassFeatureStats(c, d), ClassFeatureStats(c, d)
+        self.predictions = PredictionStats(c)
+        self.inception = inception_fid(inception_weights) if inception_weights is not None else None
+
+    def train(self, mode: bool = True) -> GANMetrics:
+        super().train(mode)
+        self.classifier.eval()  # BatchNorm statistics of the classifier must never move
+        return self
+
+    @property
+    def real_count(self) -> int:
+        """Real digits fed on this process."""
+        return int(self.real_stats.count.sum().item())
+
+    @torch.no_grad()
+    def _classify(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = to_classifier_input(images).to(next(self.classifier.parameters()).device)
+        with torch.autocast(x.device.type, enabled=False):  # fp32 whatever the trainer's precision
+            return self.classifier.features_and_logits(x)  # (N, 128), (N, 10)
+
+    @torch.no_grad()
+    def update_real(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        """Real digits (N, 1, H, W) in [-1, 1] with their labels (N,)."""
+        feats, _ = self._classify(images)
+        self.fid.update(feats, real=True)
+        self.kid.update(feats, real=True)
+        self.real_stats.update(feats, labels.to(feats.device))
+        if self.inception is not None:
+            self.inception.update(_to_inception_input(images), real=True)
+
+    @torch.no_grad()
+    def update_fake(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> None:
+        """Samples (N, 1, H, W) in [-1, 1]; `labels` (N,): the digits they were asked for (conditional)."""
+        if self.conditional and labels is None:
+            raise ValueError("labels: a conditional model's samples need the digits they were asked for")
+        feats, logits = self._classify(images)
+        targets = labels.to(feats.device).long() if labels is not None else None
+        self.fid.update(feats, real=False)
+        self.kid.update(feats, real=False)
+        self.fake_stats.update(feats, targets if targets is not None else logits.argmax(1))
+        self.predictions.update(logits, targets)
+        if self.inception is not None:
+            self.inception.update(_to_inception_input(images), real=False)
+
+    def reset_fake(self) -> None:
+        """Forget the samples, keep the real digits' statistics."""
+        for m in (self.fid, self.kid, self.fake_stats, self.predictions, self.inception):
+            if m is not None:
+                m.reset()  # FID/KID keep their real features (reset_real_features=False)
+
+    def reset(self) -> None:
+        """Forget everything, real digits included."""
+        self.reset_fake()
+        self.real_stats.reset()
+        for m in (self.fid, self.kid, self.inception):
+            if m is not None:  # a reset that, this once, drops the real features too
+                m.reset_real_features = True
+                m.reset()
+                m.reset_real_features = False
+
+    @torch.no_grad()
+    def compute(self) -> dict[str, float]:
+        """All metrics as floats, reduced over DDP ranks. Every rank must call it (collective)."""
+        real_n, real_sum, real_outer = self.real_stats.compute()
+        fake_n, fake_sum, fake_outer = self.fake_stats.compute()
+        pred = self.predictions.compute()
+        n_real, n_fake = int(real_n.sum().item()), int(fake_n.sum().item())
+        if n_real < 2 or n_fake < 2:
+            raise ValueError(f"GANMetrics needs at least 2 real digits and 2 samples, got {n_real} and {n_fake}")
+        out = {"fid": self.fid.compute().item()}
+        self.kid.subset_size = min(KID_SUBSET, n_real, n_fake)
+        # KID's cubic kernel (gamma x.y + 1)^3 takes gamma = 1/d for features of unit mean square; the
+        # classifier's ReLU features are ~3x larger, which would inflate KID ~100x. Scale gamma by the
+        # real digits' mean square instead: KID then does not depend on the feature scale.
+        mean_square = real_outer.sum(0).trace() / (n_real * real_sum.shape[-1])
+        self.kid.gamma = float(1.0 / (real_sum.shape[-1] * mean_square))
+        with torch.random.fork_rng(devices=[]):  # KID draws subsets: fixed seed, training RNG untouched
+            torch.manual_seed(self.seed)
+            out["kid"] = self.kid.compute()[0].item()
+        if self.inception is not None:
+            out["fid_inception"] = self.inception.compute().item()
+
+        share = pred["histogram"] / pred["histogram"].sum()  # (C,)
+        nz = share[share > 0]
+        out["modes"] = int((share >= MODE_SHARE).sum().item())
+        out["kl_uniform"] = (nz * (nz * len(share)).log()).sum().item()
+        mean_p = pred["prob_sum"] / n_fake
+        out["is"] = math.exp(
+            pred["neg_entropy_sum"].item() / n_fake - (mean_p * mean_p.clamp_min(1e-30).log()).sum().item()
+        )
+        if self.conditional:
+            out["class_acc"] = (pred["hits"] / pred["targeted"].clamp_min(1)).item()
+
+        ratios, fids = [], []
+        for c in range(len(real_n)):
+            if real_n[c] < 2 or fake_n[c] < 2:
+                continue  # a digit without samples is counted by `modes`, not here
+            mu_r, cov_r = _mean_cov(real_n[c], real_sum[c], real_outer[c])
+            mu_f, cov_f = _mean_cov(fake_n[c], fake_sum[c], fake_outer[c])
+            ratios.append((cov_f.trace().clamp_min(0) / cov_r.trace()).sqrt().item())
+            fids.append(frechet_distance(mu_r, cov_r, mu_f, cov_f).item())
+        if ratios:
+            out["diversity"] = sum(ratios) / len(ratios)
+            out["diversity_min"] = min(ratios)
+            out["class_fid"] = sum(fids) / len(fids)
+        out["n_real"], out["n_fake"] = n_real, n_fake
+        return out
+
+
+def _to_inception_input(images: torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W) in [-1, 1] -> (N, 3, H, W) in [0, 1]; torchmetrics scales to uint8 and resizes to 299."""
+    return ((images.float() + 1) / 2).clamp(0, 1).expand(-1, 3, -1, -1)
