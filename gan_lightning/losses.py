@@ -55,10 +55,46 @@ def lsgan_g(fake: Tensor) -> Tensor:
     return 0.5 * (fake.float() - 1).pow(2).mean()
 
 
+def hinge_d(real: Tensor, fake: Tensor) -> Tensor:
+    """Hinge loss (Lim & Ye 2017; SN-GAN, BigGAN): relu(1 - D(x)) + relu(1 + D(G(z)))."""
+    return F.relu(1 - real.float()).mean() + F.relu(1 + fake.float()).mean()
+
+
+def hinge_g(fake: Tensor) -> Tensor:
+    return -fake.float().mean()
+
+
+def wasserstein_d(real: Tensor, fake: Tensor) -> Tensor:
+    """Critic loss of WGAN (Arjovsky et al. 2017): E D(G(z)) - E D(x). Needs a Lipschitz critic:
+    pair it with `gp_weight` (WGAN-GP) or spectral normalization."""
+    return fake.float().mean() - real.float().mean()
+
+
+def wasserstein_g(fake: Tensor) -> Tensor:
+    return -fake.float().mean()
+
+
+def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+    """WGAN-GP's penalty (Gulrajani et al. 2017): E (||grad_x D(x_hat)||_2 - 1)^2 at random points
+    x_hat on the lines between real and fake images (B, C, H, W).
+
+    Not a function of logits alone: it differentiates the critic, so the caller passes it in. The
+    graph is kept (`create_graph`) so the penalty's own gradient reaches the critic's weights.
+    Per-sample gradients are only meaningful for a critic without batch statistics (no BatchNorm).
+    """
+    eps = torch.rand(real.size(0), *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)  # (B, 1, 1, 1)
+    x_hat = torch.lerp(real.detach(), fake.detach(), eps).requires_grad_(True)
+    scores = critic(x_hat)  # (B,)
+    (grad,) = torch.autograd.grad(scores.float().sum(), x_hat, create_graph=True)
+    return (grad.float().flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+
+
 LOSSES: dict[str, GANLoss] = {
     "bce": GANLoss(bce_d, bce_g),
     "mse": GANLoss(mse_d, mse_g),
     "lsgan": GANLoss(lsgan_d, lsgan_g),
+    "hinge": GANLoss(hinge_d, hinge_g),
+    "wasserstein": GANLoss(wasserstein_d, wasserstein_g),
 }
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
+from torch import nn
 
 from gan_lightning.modules.gan import GAN
-from gan_lightning.nets import LabelEncoder
+from gan_lightning.nets import LabelEncoder, ProjectionHead
+
+CONDITIONINGS = ("onehot", "embedding", "projection")
 
 
 class ConditionalGAN(GAN):
@@ -17,7 +20,9 @@ class ConditionalGAN(GAN):
         conditioning: ``"onehot"``: the one-hot label is concatenated to the noise and
             broadcast as `num_classes` extra image channels into a conv discriminator (the
             64 px DCGAN CGAN); ``"embedding"``: a learned label embedding is concatenated in
-            both nets (the MLP CGAN).
+            both nets (the MLP CGAN); ``"projection"``: the generator takes the one-hot label, the
+            discriminator adds <embed(y), features(x)> to its logit (Miyato & Koyama 2018), the
+            usual choice with hinge loss and spectral normalization.
         embed_dim: embedding width (default `num_classes`).
         **kwargs: everything `GAN` takes.
     """
@@ -25,8 +30,14 @@ class ConditionalGAN(GAN):
     conditional = True
 
     def __init__(
-        self, *args, conditioning: Literal["onehot", "embedding"] = "onehot", embed_dim: int | None = None, **kwargs
+        self,
+        *args,
+        conditioning: Literal["onehot", "embedding", "projection"] = "onehot",
+        embed_dim: int | None = None,
+        **kwargs,
     ) -> None:
+        if conditioning not in CONDITIONINGS:
+            raise ValueError(f"conditioning must be one of {CONDITIONINGS}, got {conditioning!r}")
         self._conditioning = (conditioning, embed_dim)
         super().__init__(*args, **kwargs)
         self.save_hyperparameters()
@@ -35,25 +46,42 @@ class ConditionalGAN(GAN):
         kind, embed_dim = self._conditioning
         n = self.hparams.num_classes
         # Separate encoders: G and D learn their own embeddings (one-hot has no parameters).
-        self.g_label = LabelEncoder(n, kind, embed_dim)
-        self.d_label = LabelEncoder(n, kind, embed_dim)
-        self.g_cond_dim, self.d_cond_dim = self.g_label.dim, self.d_label.dim
+        if kind == "projection":  # G: one-hot input; D: no input conditioning, a projection head instead
+            self.g_label = LabelEncoder(n, "onehot", embed_dim)
+            self.d_label = None
+        else:
+            self.g_label = LabelEncoder(n, kind, embed_dim)
+            self.d_label = LabelEncoder(n, kind, embed_dim)
+        self.g_cond_dim = self.g_label.dim
+        self.d_cond_dim = 0 if self.d_label is None else self.d_label.dim
 
-    # The label embeddings train with the net that reads them.
-    def g_parameters(self) -> list[torch.nn.Parameter]:
-        return [*self.generator.parameters(), *self.g_label.parameters()]
+    def build_nets(self) -> tuple[nn.Module, nn.Module]:
+        g, d = super().build_nets()
+        # The projection's embedding has one entry per feature of D's last layer.
+        self.d_proj = ProjectionHead(self.hparams.num_classes, d.feature_dim) if self.d_label is None else None
+        return g, d
 
-    def d_parameters(self) -> list[torch.nn.Parameter]:
-        return [*self.discriminator.parameters(), *self.d_label.parameters()]
+    # The label encoders train with the net that reads them, and the EMA averages G's with it.
+    def g_modules(self) -> nn.ModuleDict:
+        return nn.ModuleDict({"net": self.generator, "label": self.g_label})
+
+    def d_modules(self) -> list[nn.Module]:
+        return [self.discriminator, self.d_label if self.d_label is not None else self.d_proj]
 
     def sample_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randint(0, self.hparams.num_classes, (n,), generator=generator, device=self.device)
 
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.generator(z, self.g_label(labels))
+    def generate(
+        self, z: torch.Tensor, labels: torch.Tensor | None = None, g: nn.ModuleDict | None = None
+    ) -> torch.Tensor:
+        g = self.g_modules() if g is None else g
+        return g["net"](z, g["label"](labels))
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.discriminator(x, self.d_label(labels))
+        if self.d_proj is None:
+            return self.discriminator(x, self.d_label(labels))
+        features = self.discriminator.features(x)  # (B, F)
+        return self.discriminator.head(features).squeeze(1) + self.d_proj(features, labels)  # (B,)
 
     def check_labels(self, labels: torch.Tensor) -> torch.Tensor:
         labels = torch.as_tensor(labels, dtype=torch.long, device=self.device)

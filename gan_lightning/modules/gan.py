@@ -8,20 +8,29 @@ on generator progress reads `self.g_steps` instead.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import lightning as L
 import torch
 from torch import nn
 
-from gan_lightning.losses import get_loss
+from gan_lightning.losses import get_loss, gradient_penalty
 from gan_lightning.metrics.inception import check_inception_weights
 from gan_lightning.metrics.validation import SampleQuality
-from gan_lightning.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gan_lightning.modules.ema import ExponentialMovingAverage
+from gan_lightning.nets import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    spectral_normalize,
+)
 
 ARCHS = ("mlp", "dcgan")
 NOISES = ("normal", "uniform")
 OPTIMIZERS = ("adam", "sgd")
+LR_DECAYS = ("none", "linear", "cosine")
 
 
 def _check_choice(name: str, value: Any, allowed: tuple) -> None:
@@ -33,6 +42,13 @@ def _check_positive(name: str, value: Any, integer: bool = False) -> None:
     kind = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
         raise ValueError(f"{name} must be a positive {'integer' if integer else 'number'}, got {value!r}")
+
+
+# lr_decay: the learning-rate factor at fraction t of the run.
+_DECAY_FACTORS = {
+    "linear": lambda t: 1.0 - t,
+    "cosine": lambda t: 0.5 * (1.0 + math.cos(math.pi * t)),
+}
 
 
 class GAN(L.LightningModule):
@@ -66,6 +82,15 @@ class GAN(L.LightningModule):
         metric_samples: at most this many test digits, and as many samples, per validation
             (``None``: all the val loader serves).
         inception_weights: path to torch-fidelity's FID Inception weights; adds ``val/fid_inception``.
+        gp_weight: weight of WGAN-GP's gradient penalty in the D loss (0: none; 10 is the paper's).
+            Needs a discriminator without BatchNorm (``d_norm: layernorm`` or ``none``).
+        spectral_norm: spectral normalization on every weight of the discriminator side (SN-GAN).
+        minibatch_std: the discriminator sees the batch's feature spread (ProGAN), against collapse.
+        ema_decay: keep an exponential moving average of the generator's weights with this decay
+            (e.g. 0.999), updated after every generator step and used for every sample drawn through
+            `decode` (grids, metrics, `generate`, `evaluate`); ``None``: no EMA.
+        lr_decay: ``none``, or ``linear``/``cosine`` decay of both learning rates to 0 over the run
+            (``trainer.estimated_stepping_batches`` batches; stepped every batch).
     """
 
     conditional = False
@@ -101,6 +126,11 @@ class GAN(L.LightningModule):
         metrics: bool = True,
         metric_samples: int | None = None,
         inception_weights: str | None = None,
+        gp_weight: float = 0.0,
+        spectral_norm: bool = False,
+        minibatch_std: bool = False,
+        ema_decay: float | None = None,
+        lr_decay: Literal["none", "linear", "cosine"] = "none",
     ) -> None:
         super().__init__()
         _check_choice("arch", arch, ARCHS)
@@ -116,11 +146,24 @@ class GAN(L.LightningModule):
             _check_positive("metric_samples", metric_samples, integer=True)
         if inception_weights is not None:
             check_inception_weights(inception_weights)
+        _check_choice("lr_decay", lr_decay, LR_DECAYS)
+        if isinstance(gp_weight, bool) or not isinstance(gp_weight, (int, float)) or gp_weight < 0:
+            raise ValueError(f"gp_weight must be a number >= 0, got {gp_weight!r}")
+        if gp_weight > 0 and arch == "dcgan" and (d_norm or "batchnorm") == "batchnorm":
+            raise ValueError(
+                "gp_weight: the gradient penalty needs per-sample gradients, which BatchNorm in the "
+                "discriminator mixes; set d_norm to 'layernorm' or 'none', got d_norm='batchnorm'"
+            )
         self.save_hyperparameters()
         self.automatic_optimization = False
         self.loss_fn = get_loss(loss)
         self.build_conditioning()
         self.generator, self.discriminator = self.build_nets()
+        if spectral_norm:
+            for m in self.d_modules():
+                spectral_normalize(m)
+        # The averaged generator (with its label encoder): a frozen copy, saved in every checkpoint.
+        self.generator_ema = ExponentialMovingAverage(self.g_modules(), ema_decay) if ema_decay is not None else None
         # Not an nn.Module: the metrics' classifier stays out of state_dict and checkpoints.
         self.quality = SampleQuality(self.conditional, metric_samples, inception_weights) if metrics else None
         # Counts generator updates; saved with the module so resumes keep counting.
@@ -135,7 +178,13 @@ class GAN(L.LightningModule):
         common = dict(image_size=hp.image_size, channels=hp.channels)
         if hp.arch == "dcgan":
             g = DCGANGenerator(latent_dim=hp.latent_dim, ngf=hp.ngf, cond_dim=self.g_cond_dim, **common)
-            d = DCGANDiscriminator(ndf=hp.ndf, norm=hp.d_norm or "batchnorm", cond_dim=self.d_cond_dim, **common)
+            d = DCGANDiscriminator(
+                ndf=hp.ndf,
+                norm=hp.d_norm or "batchnorm",
+                cond_dim=self.d_cond_dim,
+                minibatch_std=hp.minibatch_std,
+                **common,
+            )
             return g, d
         body = dict(
             activation=hp.activation,
@@ -158,6 +207,7 @@ class GAN(L.LightningModule):
             cond_dim=self.d_cond_dim,
             norm=hp.d_norm or "none",
             dropout=hp.d_dropout,
+            minibatch_std=hp.minibatch_std,
             **common,
             **body,
         )
@@ -169,14 +219,29 @@ class GAN(L.LightningModule):
             make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=tuple(hp.betas))  # noqa: E731
         else:
             make = lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=hp.momentum)  # noqa: E731
-        return [make(self.g_parameters(), hp.lr_g), make(self.d_parameters(), hp.lr_d)]
+        optimizers = [make(self.g_parameters(), hp.lr_g), make(self.d_parameters(), hp.lr_d)]
+        if hp.lr_decay == "none":
+            return optimizers
+        # Manual optimization: Lightning saves and restores these, training_step steps them per batch.
+        horizon = max(1, int(self.trainer.estimated_stepping_batches))
+        factor = _DECAY_FACTORS[hp.lr_decay]
+        schedulers = [torch.optim.lr_scheduler.LambdaLR(o, lambda t: factor(min(t / horizon, 1.0))) for o in optimizers]
+        return optimizers, schedulers
+
+    def g_modules(self) -> nn.ModuleDict:
+        """The modules that turn noise (and labels) into images: what the G optimizer and the EMA see."""
+        return nn.ModuleDict({"net": self.generator})
+
+    def d_modules(self) -> list[nn.Module]:
+        """The modules that score images: what the D optimizer and spectral normalization see."""
+        return [self.discriminator]
 
     def g_parameters(self) -> list[nn.Parameter]:
         """Everything the generator's optimizer updates."""
-        return list(self.generator.parameters())
+        return list(self.g_modules().parameters())
 
     def d_parameters(self) -> list[nn.Parameter]:
-        return list(self.discriminator.parameters())
+        return [p for m in self.d_modules() for p in m.parameters()]
 
     # -- the pieces training and sampling share -----------------------------------------------
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -188,8 +253,11 @@ class GAN(L.LightningModule):
     def sample_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
         return None  # labels for fakes: none for the unconditional GAN
 
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.generator(z)
+    def generate(
+        self, z: torch.Tensor, labels: torch.Tensor | None = None, g: nn.ModuleDict | None = None
+    ) -> torch.Tensor:
+        """Images from noise with the training generator, or with `g` (a `g_modules()`-shaped copy: the EMA)."""
+        return (self.generator if g is None else g["net"])(z)
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.discriminator(x)
@@ -205,15 +273,15 @@ class GAN(L.LightningModule):
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Images (n, C, H, W) from given noise (n, latent_dim) [and labels (n,)]: eval mode, no grad.
-        Grids, metrics and export all draw through here."""
-        net = self.generator
-        was_training = net.training
-        net.eval()
+        """Images (n, C, H, W) from given noise (n, latent_dim) [and labels (n,)]: eval mode, no grad,
+        the averaged generator when the model keeps one. Grids, metrics and export all draw through here."""
+        g = self.generator_ema.module if self.generator_ema is not None else self.g_modules()
+        was_training = g.training
+        g.eval()
         try:
-            return self.generate(z, labels)
+            return self.generate(z, labels, g)
         finally:
-            net.train(was_training)
+            g.train(was_training)
 
     # -- training ---------------------------------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
@@ -231,6 +299,9 @@ class GAN(L.LightningModule):
             d_real = self.discriminate(real, labels)  # (B,) logits
             d_fake = self.discriminate(fake.detach(), fake_labels)
             d_loss = self.loss_fn.d_loss(d_real, d_fake)
+            if self.hparams.gp_weight > 0:  # the penalty's points carry the real batch's labels
+                penalty = gradient_penalty(lambda x: self.discriminate(x, labels), real, fake)
+                d_loss = d_loss + self.hparams.gp_weight * penalty
             opt_d.zero_grad(set_to_none=True)
             self.manual_backward(d_loss)
             opt_d.step()
@@ -253,7 +324,17 @@ class GAN(L.LightningModule):
                 self.manual_backward(g_loss)
                 opt_g.step()
             self.g_steps += 1
+            if self.generator_ema is not None:
+                self.generator_ema.update(self.g_modules())
             self.log("train/g_loss", g_loss.detach(), on_step=True, on_epoch=True, prog_bar=True, batch_size=n)
+        for scheduler in self._schedulers():
+            scheduler.step()
+
+    def _schedulers(self) -> list:
+        if self.hparams.lr_decay == "none":
+            return []
+        schedulers = self.lr_schedulers()
+        return schedulers if isinstance(schedulers, list) else [schedulers]
 
     # -- validation: sample quality (the metric logic lives in gan_lightning.metrics) ----------
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:

@@ -4,6 +4,10 @@ A `LabelEncoder` turns labels (B,) into a vector (B, dim): a fixed one-hot (the 
 CGAN) or a learned embedding (the MLP CGAN). Generators concatenate it to the noise;
 discriminators concatenate it to their input: flat for MLPs, broadcast as `dim` extra image
 channels for conv nets (`broadcast_channels`).
+
+`ProjectionHead` is the other way into a discriminator (Miyato & Koyama 2018): the label meets
+D's *features* at the end, as an inner product with a learned class embedding, instead of its
+input at the start.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-CONDITIONINGS = ("onehot", "embedding")
+CONDITIONINGS = ("onehot", "embedding")  # what LabelEncoder builds; the CGAN adds "projection"
 
 
 class LabelEncoder(nn.Module):
@@ -50,3 +54,20 @@ class LabelEncoder(nn.Module):
 def broadcast_channels(cond: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """(B, k) -> (B, k, H, W): every pixel carries the label vector (the tutorials' label maps)."""
     return cond[:, :, None, None].expand(-1, -1, height, width)
+
+
+class ProjectionHead(nn.Module):
+    """The class term of a projection discriminator: <embed(y), phi(x)>, added to D's logit.
+
+    features (B, F), labels (B,) -> (B,). The embedding starts small (N(0, 0.02), like the DCGAN
+    weights) so the label term grows as D learns it matters; not zero, which spectral
+    normalization would divide by.
+    """
+
+    def __init__(self, num_classes: int, feature_dim: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(num_classes, feature_dim)
+        nn.init.normal_(self.embed.weight, 0.0, 0.02)
+
+    def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return (self.embed(labels).to(features.dtype) * features).sum(1)  # (B,)

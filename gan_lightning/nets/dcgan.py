@@ -8,6 +8,7 @@
   D: (C+k) @28 -Conv4s2-> ndf @14 -Conv4s2-> ndf*2 @7 -Conv7s1-> 1
 BatchNorm + ReLU in G, LeakyReLU(0.2) in D with BatchNorm on all but the first block, weights
 drawn from N(0, 0.02). `k` is the conditioning width (0 unconditional, 10 for one-hot labels).
+`minibatch_std` appends ProGAN's batch-statistics channel to D's last map (against collapse).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from torch import nn
 
 from gan_lightning.nets.conditioning import broadcast_channels
+from gan_lightning.nets.layers import MinibatchStd
 
 IMAGE_SIZES = (28, 64)
 D_NORMS = ("batchnorm", "none", "layernorm")
@@ -80,6 +82,7 @@ class DCGANDiscriminator(nn.Module):
         channels: int = 1,
         cond_dim: int = 0,
         norm: Literal["batchnorm", "none", "layernorm"] = "batchnorm",
+        minibatch_std: bool = False,
     ) -> None:
         super().__init__()
         if ndf <= 0:
@@ -102,6 +105,9 @@ class DCGANDiscriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2, inplace=True))
             width = ndf * m
         assert size == start
+        if minibatch_std:
+            layers.append(MinibatchStd())  # (B, width + 1, s, s)
+            width += 1
         self.body = nn.Sequential(*layers)
         self.feature_dim = width * start * start
         # A start x start convolution over the last map is a linear layer over its features.

@@ -16,6 +16,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from gan_lightning.nets.layers import MinibatchStd
+
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid")
 NORMS = ("none", "layernorm", "batchnorm")
 OUTPUTS = ("tanh", "sigmoid")
@@ -114,12 +116,16 @@ class MLPDiscriminator(nn.Module):
         image_size: int = 28,
         channels: int = 1,
         cond_dim: int = 0,
+        minibatch_std: bool = False,
         **body_kwargs,
     ) -> None:
         super().__init__()
         self.cond_dim = cond_dim
-        self.body = mlp_body(channels * image_size * image_size + cond_dim, list(hidden), **body_kwargs)
-        self.feature_dim = list(hidden)[-1]
+        body = mlp_body(channels * image_size * image_size + cond_dim, list(hidden), **body_kwargs)
+        if minibatch_std:  # one more feature: the batch's feature spread (ProGAN), against collapse
+            body.append(MinibatchStd())
+        self.body = body
+        self.feature_dim = list(hidden)[-1] + int(minibatch_std)
         self.head = nn.Linear(self.feature_dim, 1)
 
     def features(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:

@@ -38,11 +38,12 @@ class StepIsolation(L.Callback):
         self.batches += 1
 
 
-@pytest.mark.parametrize("cls", [GAN, ConditionalGAN])
+@pytest.mark.parametrize("conditioning", [None, "embedding", "projection"], ids=["gan", "cgan", "projection"])
 @pytest.mark.parametrize("arch", ["mlp", "dcgan"])
-def test_d_step_leaves_g_and_g_step_leaves_d(tmp_path, tiny_dm, cls, arch):
-    kwargs = dict(conditioning="embedding") if cls is ConditionalGAN else {}
-    model = cls(arch=arch, g_hidden=[32], d_hidden=[32], **TINY, **kwargs)
+def test_d_step_leaves_g_and_g_step_leaves_d(tmp_path, tiny_dm, conditioning, arch):
+    kwargs = dict(conditioning=conditioning) if conditioning else {}
+    cls = ConditionalGAN if conditioning else GAN
+    model = cls(arch=arch, g_hidden=[32], d_hidden=[32], ema_decay=0.9, **TINY, **kwargs)
     check = StepIsolation()
     tiny_trainer(tmp_path, callbacks=[check]).fit(model, tiny_dm)
     assert check.batches == 2
@@ -120,5 +121,6 @@ def test_bad_model_arguments(kwargs, match):
 
 
 def test_bad_conditioning():
-    with pytest.raises(ValueError, match=r"conditioning must be one of \('onehot', 'embedding'\), got 'concat'"):
+    allowed = r"\('onehot', 'embedding', 'projection'\)"
+    with pytest.raises(ValueError, match=rf"conditioning must be one of {allowed}, got 'concat'"):
         ConditionalGAN(conditioning="concat")
