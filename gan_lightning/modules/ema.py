@@ -30,14 +30,9 @@ class ExponentialMovingAverage(AveragedModel):
             raise ValueError(f"ema_decay must be a number in (0, 1) (e.g. 0.999) or None, got {decay!r}")
         super().__init__(module, multi_avg_fn=self._lerp, use_buffers=True)
         self.decay = float(decay)
-        # Only updated by `update`, never by an optimizer; frozen so DDP and toggling ignore it.
+        # Only updated by `update`, never by an optimizer; frozen so DDP and toggling ignore it. It
+        # never runs a training forward: `GAN.decode` samples from it in eval mode.
         self.module.requires_grad_(False)
-        self.module.eval()
-
-    def train(self, mode: bool = True) -> ExponentialMovingAverage:
-        super().train(mode)
-        self.module.eval()  # sampling from the average always uses its averaged BatchNorm statistics
-        return self
 
     def current_decay(self) -> float:
         n = int(self.n_averaged.item())
