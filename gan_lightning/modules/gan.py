@@ -18,6 +18,8 @@ from gan_lightning.losses import get_loss
 from gan_lightning.metrics.inception import check_inception_weights
 from gan_lightning.metrics.validation import SampleQuality
 from gan_lightning.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gan_lightning.speed import adam_kwargs, apply_to_nets, check_speed_args, to_channels_last
+from gan_lightning.strategies import prepare_ddp_for_gan
 
 ARCHS = ("mlp", "dcgan")
 NOISES = ("normal", "uniform")
@@ -66,6 +68,11 @@ class GAN(L.LightningModule):
         metric_samples: at most this many test digits, and as many samples, per validation
             (``None``: all the val loader serves).
         inception_weights: path to torch-fidelity's FID Inception weights; adds ``val/fid_inception``.
+        grad_clip_val, grad_clip_algorithm: clip each net's gradients (``"norm"`` or ``"value"``) before
+            its optimizer steps; with ``16-mixed`` on the unscaled gradients (see `on_before_optimizer_step`).
+        compile: ``torch.compile`` G and D at setup.
+        channels_last: NHWC memory order for the nets and the image batches.
+        fused_adam: Adam's fused CUDA kernel (ignored on CPU; not with ``16-mixed`` + clipping).
     """
 
     conditional = False
@@ -101,6 +108,12 @@ class GAN(L.LightningModule):
         metrics: bool = True,
         metric_samples: int | None = None,
         inception_weights: str | None = None,
+        # Scale and speed (gan_lightning/speed.py); all off by default.
+        grad_clip_val: float | None = None,
+        grad_clip_algorithm: Literal["norm", "value"] = "norm",
+        compile: bool = False,
+        channels_last: bool = False,
+        fused_adam: bool = False,
     ) -> None:
         super().__init__()
         _check_choice("arch", arch, ARCHS)
@@ -116,6 +129,7 @@ class GAN(L.LightningModule):
             _check_positive("metric_samples", metric_samples, integer=True)
         if inception_weights is not None:
             check_inception_weights(inception_weights)
+        check_speed_args(grad_clip_val, grad_clip_algorithm)
         self.save_hyperparameters()
         self.automatic_optimization = False
         self.loss_fn = get_loss(loss)
@@ -166,7 +180,8 @@ class GAN(L.LightningModule):
     def configure_optimizers(self):
         hp = self.hparams
         if hp.optimizer == "adam":
-            make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=tuple(hp.betas))  # noqa: E731
+            fused = adam_kwargs(hp.get("fused_adam", False), self.device)
+            make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=tuple(hp.betas), **fused)  # noqa: E731
         else:
             make = lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=hp.momentum)  # noqa: E731
         return [make(self.g_parameters(), hp.lr_g), make(self.d_parameters(), hp.lr_d)]
@@ -254,6 +269,26 @@ class GAN(L.LightningModule):
                 opt_g.step()
             self.g_steps += 1
             self.log("train/g_loss", g_loss.detach(), on_step=True, on_epoch=True, prog_bar=True, batch_size=n)
+
+    # -- scale and speed: DDP, clipping, compile, channels_last (gan_lightning/speed.py, strategies.py) ------
+    def setup(self, stage: str) -> None:
+        # Runs before the strategy wraps the module in DDP: the one place to adjust its arguments.
+        if self._trainer is not None:
+            prepare_ddp_for_gan(self.trainer)
+        hp = self.hparams
+        apply_to_nets([self.generator, self.discriminator], hp.get("compile", False), hp.get("channels_last", False))
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        return to_channels_last(batch) if self.hparams.get("channels_last", False) else batch
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        # Manual optimization: Lightning's own `gradient_clip_val` does nothing, so clip here. This hook
+        # runs inside `opt.step()` after the 16-mixed grad scaler has unscaled the gradients and before
+        # the scaler's step: clipping sees true gradient values (clipping in training_step would not).
+        clip = self.hparams.get("grad_clip_val")
+        if clip is not None:
+            algorithm = self.hparams.grad_clip_algorithm
+            self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm=algorithm)
 
     # -- validation: sample quality (the metric logic lives in gan_lightning.metrics) ----------
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
