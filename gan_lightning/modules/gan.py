@@ -18,7 +18,7 @@ from gan_lightning.losses import get_loss
 from gan_lightning.metrics.inception import check_inception_weights
 from gan_lightning.metrics.validation import SampleQuality
 from gan_lightning.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-from gan_lightning.speed import adam_kwargs, apply_to_nets, check_speed_args, to_channels_last
+from gan_lightning.speed import adam_kwargs, apply_to_nets, check_speed_args
 from gan_lightning.strategies import prepare_ddp_for_gan
 
 ARCHS = ("mlp", "dcgan")
@@ -71,7 +71,7 @@ class GAN(L.LightningModule):
         grad_clip_val, grad_clip_algorithm: clip each net's gradients (``"norm"`` or ``"value"``) before
             its optimizer steps; with ``16-mixed`` on the unscaled gradients (see `on_before_optimizer_step`).
         compile: ``torch.compile`` G and D at setup.
-        channels_last: NHWC memory order for the nets and the image batches.
+        channels_last: NHWC memory order for the conv weights (activations follow them).
         fused_adam: Adam's fused CUDA kernel (ignored on CPU; not with ``16-mixed`` + clipping).
     """
 
@@ -277,9 +277,6 @@ class GAN(L.LightningModule):
             prepare_ddp_for_gan(self.trainer)
         hp = self.hparams
         apply_to_nets([self.generator, self.discriminator], hp.get("compile", False), hp.get("channels_last", False))
-
-    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
-        return to_channels_last(batch) if self.hparams.get("channels_last", False) else batch
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Manual optimization: Lightning's own `gradient_clip_val` does nothing, so clip here. This hook
