@@ -1,5 +1,7 @@
 """GAN and ConditionalGAN under DDP: two CPU processes (gloo), launched the way torchrun does
-(RANK / LOCAL_RANK / WORLD_SIZE in the environment), a plain `strategy="ddp"` and no other flag."""
+(RANK / LOCAL_RANK / WORLD_SIZE in the environment), a plain `strategy="ddp"` and no other flag.
+The GAN reads batches through a DataLoader (Lightning adds the DistributedSampler), the CGAN
+through the data module's DeviceBatches (`device_resident: true`, sharded by the module itself)."""
 
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ def _spy(calls: list, fn, what: str):
     return wrapper
 
 
-def _worker(rank: int, port: int, root: str, conditional: bool) -> None:
+def _worker(rank: int, port: int, root: str, conditional: bool) -> None:  # the CGAN run is device-resident
     os.environ.update(
         MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(WORLD), RANK=str(rank),
         LOCAL_RANK=str(rank), NODE_RANK="0", WANDB_MODE="offline", WANDB_SILENT="true",
@@ -60,7 +62,9 @@ def _worker(rank: int, port: int, root: str, conditional: bool) -> None:
     L.seed_everything(0)
     cls = ConditionalGAN if conditional else GAN
     model = cls(ngf=8, ndf=8, metric_samples=64)
-    dm = MNISTDataModule(data_dir=f"{root}/data", download=False, batch_size=16, val_samples=64)
+    dm = MNISTDataModule(
+        data_dir=f"{root}/data", download=False, batch_size=16, val_samples=64, device_resident=conditional
+    )
     recorder = _Recorder()
     trainer = L.Trainer(
         accelerator="cpu", devices=WORLD, strategy="ddp", max_epochs=1, limit_train_batches=3,
@@ -81,6 +85,8 @@ def _worker(rank: int, port: int, root: str, conditional: bool) -> None:
             "g_steps": int(model.g_steps),
             "find_unused": recorder.find_unused,
             "wandb_run": wandb_run,
+            "loader": type(trainer.train_dataloader).__name__,
+            "conditional": conditional,
         },
         f"{root}/rank{rank}.pt",
     )
@@ -112,6 +118,7 @@ def test_ranks_hold_identical_weights_after_steps(ddp_run):
 @pytest.mark.slow
 def test_each_rank_trains_on_different_digits(ddp_run):
     _, (r0, r1) = ddp_run
+    assert r0["loader"] == r1["loader"] == ("DeviceBatches" if r0["conditional"] else "DataLoader")
     assert len(r0["batches"]) == len(r1["batches"]) == 3
     seen0 = torch.cat(r0["batches"]).flatten(1)  # (3 * 16, 784)
     seen1 = torch.cat(r1["batches"]).flatten(1)
