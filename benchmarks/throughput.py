@@ -70,11 +70,11 @@ class _StopWatch(L.Callback):
         self.seen += 1
 
 
-def run_lightning(model, dm, warmup: int, steps: int, device: str, sync) -> float:
+def run_lightning(model, dm, warmup: int, steps: int, device: str, sync, precision: str) -> float:
     watch = _StopWatch(warmup, steps, sync)
     trainer = L.Trainer(
         accelerator=device, devices=1, max_epochs=-1, logger=False, callbacks=[watch], limit_val_batches=0,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, precision=precision,
     )  # fmt: skip
     trainer.fit(model, dm)
     return watch.elapsed
@@ -117,8 +117,9 @@ def tutorial_batches(images: torch.Tensor, labels: torch.Tensor, batch: int, dev
             yield x.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
 
-def run_plain(model, batches: Iterator, warmup: int, steps: int, sync) -> float:
+def run_plain(model, batches: Iterator, warmup: int, steps: int, sync, precision: str) -> float:
     """The training step of `GAN.training_step` (n_critic 1 or more) without Lightning."""
+    autocast = torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=precision == "bf16-mixed")
     opt_g, opt_d = model.configure_optimizers()
     d_params, n_critic = model.d_parameters(), model.hparams.n_critic
     model.train()
@@ -132,16 +133,20 @@ def run_plain(model, batches: Iterator, warmup: int, steps: int, sync) -> float:
         real, labels = next(batches)
         n, g_turn = real.size(0), (i + 1) % n_critic == 0
         z, fake_labels = model.sample_z(n), model.sample_labels(n)
-        with torch.set_grad_enabled(g_turn):
+        with torch.set_grad_enabled(g_turn), autocast:
             fake = model.generate(z, fake_labels)
-        d_loss = model.loss_fn.d_loss(model.discriminate(real, labels), model.discriminate(fake.detach(), fake_labels))
+        with autocast:
+            d_real, d_fake = model.discriminate(real, labels), model.discriminate(fake.detach(), fake_labels)
+        d_loss = model.loss_fn.d_loss(d_real, d_fake)
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
         if g_turn:
             for p in d_params:
                 p.requires_grad_(False)
-            g_loss = model.loss_fn.g_loss(model.discriminate(fake, fake_labels))
+            with autocast:
+                d_fake = model.discriminate(fake, fake_labels)
+            g_loss = model.loss_fn.g_loss(d_fake)
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
@@ -161,7 +166,7 @@ def measure(config: str, args) -> dict[str, list[float]]:
             L.seed_everything(0, verbose=False)
             model, dm = build(config, args.data_dir, args.lightning_args if mode == "lightning" else [])
             if mode == "lightning":
-                seconds = run_lightning(model, dm, args.warmup, steps, args.device, sync)
+                seconds = run_lightning(model, dm, args.warmup, steps, args.device, sync, args.precision)
             else:
                 model.to(device)
                 ds = dm.train_set
@@ -169,7 +174,7 @@ def measure(config: str, args) -> dict[str, list[float]]:
                     batches = tensor_batches(ds.images, ds.labels, batch, device)
                 else:
                     batches = tutorial_batches(ds.images, ds.labels, batch, device, args.tutorial_workers)
-                seconds = run_plain(model, batches, args.warmup, steps, sync)
+                seconds = run_plain(model, batches, args.warmup, steps, sync, args.precision)
             rates[mode].append(batch * steps / seconds)
     return rates
 
@@ -198,6 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=None, help="timed batches per measurement (overrides --images)")
     p.add_argument("--warmup", type=int, default=5, help="untimed batches first (allocator, caches, compile)")
     p.add_argument("--repeats", type=int, default=3, help="measurements per mode; the median is reported")
+    p.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed"], help="all three modes")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     p.add_argument("--tutorial_workers", type=int, default=0, help="DataLoader workers of the tutorial mode")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "throughput_cpu.md"))
@@ -210,18 +216,25 @@ def main(argv: list[str] | None = None) -> None:
     for config in args.configs:
         results[config] = measure(config, args)
         batches[config] = build(config, args.data_dir, [])[1].batch_size
-        print(f"{config}: " + ", ".join(f"{m} {statistics.median(v):,.0f} img/s" for m, v in results[config].items()))
+        print(f"{config}: " + "; ".join(f"{m} " + " ".join(f"{r:,.0f}" for r in v) for m, v in results[config].items()))
     command = "python benchmarks/throughput.py " + " ".join(argv if argv is not None else sys.argv[1:])
     header = (
         f"Training throughput, median of {args.repeats} interleaved runs of {args.steps or args.images} "
         f"{'batches' if args.steps else 'images (20..300 batches)'} after "
-        f"{args.warmup} warm-up batches.\n\n- command: `{command.strip()}`\n- machine: {platform.processor() or ''} "
+        f"{args.warmup} warm-up batches, precision {args.precision}.\n\n"
+        f"- command: `{command.strip()}`\n- machine: {platform.processor() or ''} "
         f"{platform.machine()}, device {args.device}, torch {torch.__version__}, lightning {L.__version__}, "
         f"{torch.get_num_threads()} thread(s)\n"
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(header + "\n" + table(results, batches) + "\n")
+    samples = "\n".join(
+        f"- {config}: " + "; ".join(f"{m} " + ", ".join(f"{r:,.0f}" for r in v) for m, v in rates.items())
+        for config, rates in results.items()
+    )
+    out.write_text(
+        header + "\n" + table(results, batches) + "\n\nEvery measurement (img/s, in run order):\n\n" + samples + "\n"
+    )
     print(table(results, batches))
     print(f"written to {out}")
 
