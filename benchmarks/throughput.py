@@ -48,7 +48,11 @@ def build(config: str, data_dir: str, extra: list[str]) -> tuple[L.LightningModu
         "--config", str(ROOT / "configs" / f"{config}.yaml"), "--trainer.logger=false",
         f"--data.data_dir={data_dir}", "--data.download=false", "--model.init_args.metrics=false", *extra,
     ]  # fmt: skip
-    cli = run_cli(args, run=False)
+    argv, sys.argv = sys.argv, sys.argv[:1]  # LightningCLI warns when it also sees this script's own arguments
+    try:
+        cli = run_cli(args, run=False)
+    finally:
+        sys.argv = argv
     cli.datamodule.setup("fit")
     return cli.model, cli.datamodule
 
