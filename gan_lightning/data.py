@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
+from gan_lightning.batches import DeviceBatches, to_unit_range
 from gan_lightning.idx import read_idx
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,7 @@ class TensorImages(Dataset):
 
     def __getitems__(self, idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         idx_t = torch.as_tensor(idx)
-        x = self.images[idx_t].unsqueeze(1).float().div_(127.5).sub_(1.0)  # (B, 1, H, W) in [-1, 1]
-        return x, self.labels[idx_t]
+        return to_unit_range(self.images[idx_t]), self.labels[idx_t]  # (B, 1, H, W) in [-1, 1], (B,)
 
 
 def _batch_collate(batch):  # __getitems__ already returned the batch
@@ -124,6 +124,10 @@ class MNISTDataModule(L.LightningDataModule):
         num_workers: DataLoader workers; 0 is fastest for an in-memory tensor.
         val_samples: how many digits of the test split the validation loader serves
             (``None``: all of them).
+        device_resident: keep the uint8 training set on the training device and draw batches
+            there (`gan_lightning.batches.DeviceBatches`, DDP-sharded, reshuffled every epoch)
+            instead of a DataLoader. ``"auto"``: on CUDA when it takes under a quarter of the free
+            GPU memory; ``True`` also on CPU (no DataLoader, no workers).
     """
 
     num_classes = 10
@@ -137,6 +141,7 @@ class MNISTDataModule(L.LightningDataModule):
         download: bool = True,
         num_workers: int = 0,
         val_samples: int | None = None,
+        device_resident: bool | Literal["auto"] = "auto",
     ) -> None:
         super().__init__()
         if dataset not in DATASETS:
@@ -149,7 +154,10 @@ class MNISTDataModule(L.LightningDataModule):
             raise ValueError(f"num_workers must be >= 0, got {num_workers!r}")
         if val_samples is not None and val_samples <= 0:
             raise ValueError(f"val_samples must be a positive integer or None, got {val_samples!r}")
+        if device_resident not in (True, False, "auto"):
+            raise ValueError(f"device_resident must be one of (True, False, 'auto'), got {device_resident!r}")
         self.save_hyperparameters()
+        self.device_resident = device_resident
         self.dataset, self.data_dir, self.image_size = dataset, Path(data_dir), image_size
         self.batch_size, self.download, self.num_workers = batch_size, download, num_workers
         self.val_samples = val_samples
@@ -223,8 +231,41 @@ class MNISTDataModule(L.LightningDataModule):
         self.train_set = TensorImages(resize(train_x, self.image_size), train_y)
         self.val_set = TensorImages(resize(test_x, self.image_size), test_y)
 
-    def train_dataloader(self) -> DataLoader:
+    def train_dataloader(self) -> DataLoader | DeviceBatches:
+        device = self._resident_device()
+        if device is not None:
+            return self._device_batches(device)
         return self._loader(self.train_set, shuffle=True, drop_last=True)
+
+    # -- device-resident training batches (data.device_resident) -------------------------------
+    def _resident_device(self) -> torch.device | None:
+        """The device to keep the training set on, or None for the DataLoader path."""
+        trainer = self.trainer  # LightningDataModule.trainer: None outside fit
+        if self.device_resident is False or trainer is None or self.train_set is None:
+            return None
+        device = trainer.strategy.root_device
+        if self.device_resident == "auto":
+            if device.type != "cuda":
+                return None
+            free, _ = torch.cuda.mem_get_info(device)
+            return device if self.train_set.images.numel() < free // 4 else None
+        return device
+
+    def _device_batches(self, device: torch.device) -> DeviceBatches:
+        trainer, ds = self.trainer, self.train_set
+        # One seed for every rank (from rank 0's seed_everything), so the shards do not overlap.
+        seed = trainer.strategy.broadcast(int(torch.initial_seed() % 2**31))
+        return DeviceBatches(
+            ds.images.to(device),
+            ds.labels.to(device),
+            self.batch_size,
+            shuffle=True,
+            drop_last=len(ds) // trainer.world_size >= self.batch_size,
+            seed=seed,
+            rank=trainer.global_rank,
+            world_size=trainer.world_size,
+            epoch=lambda: trainer.current_epoch,
+        )
 
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val_set, shuffle=False, drop_last=False)

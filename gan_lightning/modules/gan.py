@@ -26,6 +26,8 @@ from gan_lightning.nets import (
     MLPGenerator,
     spectral_normalize,
 )
+from gan_lightning.speed import adam_kwargs, apply_to_nets, check_speed_args
+from gan_lightning.strategies import prepare_ddp_for_gan
 
 ARCHS = ("mlp", "dcgan")
 NOISES = ("normal", "uniform")
@@ -91,6 +93,11 @@ class GAN(L.LightningModule):
             `decode` (grids, metrics, `generate`, `evaluate`); ``None``: no EMA.
         lr_decay: ``none``, or ``linear``/``cosine`` decay of both learning rates to 0 over the run
             (``trainer.estimated_stepping_batches`` batches; stepped every batch).
+        grad_clip_val, grad_clip_algorithm: clip each net's gradients (``"norm"`` or ``"value"``) before
+            its optimizer steps; with ``16-mixed`` on the unscaled gradients (see `on_before_optimizer_step`).
+        compile: ``torch.compile`` G and D at setup.
+        channels_last: NHWC memory order for the conv weights (activations follow them).
+        fused_adam: Adam's fused CUDA kernel (ignored on CPU; not with ``16-mixed`` + clipping).
     """
 
     conditional = False
@@ -131,6 +138,12 @@ class GAN(L.LightningModule):
         minibatch_std: bool = False,
         ema_decay: float | None = None,
         lr_decay: Literal["none", "linear", "cosine"] = "none",
+        # Scale and speed (gan_lightning/speed.py); all off by default.
+        grad_clip_val: float | None = None,
+        grad_clip_algorithm: Literal["norm", "value"] = "norm",
+        compile: bool = False,
+        channels_last: bool = False,
+        fused_adam: bool = False,
     ) -> None:
         super().__init__()
         _check_choice("arch", arch, ARCHS)
@@ -154,6 +167,7 @@ class GAN(L.LightningModule):
                 "gp_weight: the gradient penalty needs per-sample gradients, which BatchNorm in the "
                 "discriminator mixes; set d_norm to 'layernorm' or 'none', got d_norm='batchnorm'"
             )
+        check_speed_args(grad_clip_val, grad_clip_algorithm)
         self.save_hyperparameters()
         self.automatic_optimization = False
         self.loss_fn = get_loss(loss)
@@ -216,7 +230,8 @@ class GAN(L.LightningModule):
     def configure_optimizers(self):
         hp = self.hparams
         if hp.optimizer == "adam":
-            make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=tuple(hp.betas))  # noqa: E731
+            fused = adam_kwargs(hp.get("fused_adam", False), self.device)
+            make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=tuple(hp.betas), **fused)  # noqa: E731
         else:
             make = lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=hp.momentum)  # noqa: E731
         optimizers = [make(self.g_parameters(), hp.lr_g), make(self.d_parameters(), hp.lr_d)]
@@ -335,6 +350,23 @@ class GAN(L.LightningModule):
             return []
         schedulers = self.lr_schedulers()
         return schedulers if isinstance(schedulers, list) else [schedulers]
+
+    # -- scale and speed: DDP, clipping, compile, channels_last (gan_lightning/speed.py, strategies.py) ------
+    def setup(self, stage: str) -> None:
+        # Runs before the strategy wraps the module in DDP: the one place to adjust its arguments.
+        if self._trainer is not None:
+            prepare_ddp_for_gan(self.trainer)
+        hp = self.hparams
+        apply_to_nets([self.generator, self.discriminator], hp.get("compile", False), hp.get("channels_last", False))
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        # Manual optimization: Lightning's own `gradient_clip_val` does nothing, so clip here. This hook
+        # runs inside `opt.step()` after the 16-mixed grad scaler has unscaled the gradients and before
+        # the scaler's step: clipping sees true gradient values (clipping in training_step would not).
+        clip = self.hparams.get("grad_clip_val")
+        if clip is not None:
+            algorithm = self.hparams.grad_clip_algorithm
+            self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm=algorithm)
 
     # -- validation: sample quality (the metric logic lives in gan_lightning.metrics) ----------
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:

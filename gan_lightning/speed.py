@@ -1,0 +1,38 @@
+"""Speed switches of the GAN modules: torch.compile, channels_last, fused Adam, gradient clipping.
+
+Each is a model argument and off by default: on this project's 28 px nets they help only on some
+hardware (measured in benchmarks/README.md). The functions here keep `GAN` itself small.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+CLIP_ALGORITHMS = ("norm", "value")
+
+
+def check_speed_args(grad_clip_val: float | None, grad_clip_algorithm: str) -> None:
+    if grad_clip_val is not None and (isinstance(grad_clip_val, bool) or not grad_clip_val > 0):
+        raise ValueError(f"grad_clip_val must be a positive number or None, got {grad_clip_val!r}")
+    if grad_clip_algorithm not in CLIP_ALGORITHMS:
+        raise ValueError(f"grad_clip_algorithm must be one of {CLIP_ALGORITHMS}, got {grad_clip_algorithm!r}")
+
+
+def apply_to_nets(nets: list[nn.Module], compile: bool, channels_last: bool) -> None:
+    """In place: channels_last weights (NHWC convolutions, faster with cuDNN on tensor cores; a
+    convolution's output follows its weight's memory format, and MNIST's 1-channel input is the same
+    bytes in either order, so batches need no conversion) and
+    `nn.Module.compile` (keeps state_dict keys, so checkpoints load in uncompiled modules)."""
+    for net in nets:
+        if channels_last:
+            net.to(memory_format=torch.channels_last)
+        if compile:
+            net.compile()
+
+
+def adam_kwargs(fused: bool, device: torch.device) -> dict[str, Any]:
+    """Adam's `fused=True` (one kernel for the whole update) only where it exists: CUDA."""
+    return {"fused": True} if fused and device.type == "cuda" else {}

@@ -1,0 +1,142 @@
+"""GAN and ConditionalGAN under DDP: two CPU processes (gloo), launched the way torchrun does
+(RANK / LOCAL_RANK / WORLD_SIZE in the environment), a plain `strategy="ddp"` and no other flag.
+The GAN reads batches through a DataLoader (Lightning adds the DistributedSampler), the CGAN
+through the data module's DeviceBatches (`device_resident: true`, sharded by the module itself)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+import torch.multiprocessing as mp
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from gan_lightning import ConditionalGAN, MNISTDataModule
+from gan_lightning.callbacks import ImageGridLogger
+from gan_lightning.modules import GAN
+
+WORLD = 2
+
+
+class _Recorder(Callback):
+    """What this rank trained on, and the weights it ends with."""
+
+    def __init__(self) -> None:
+        self.batches: list[torch.Tensor] = []
+        self.find_unused: bool | None = None
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.find_unused = trainer.strategy.model.find_unused_parameters  # the DistributedDataParallel wrapper
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.batches.append(batch[0].detach().clone())  # (B, 1, 28, 28)
+
+
+def _spy(calls: list, fn, what: str):
+    def wrapper(*args, **kwargs):
+        calls.append(what)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _worker(rank: int, port: int, root: str, conditional: bool) -> None:  # the CGAN run is device-resident
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(WORLD), RANK=str(rank),
+        LOCAL_RANK=str(rank), NODE_RANK="0", WANDB_MODE="offline", WANDB_SILENT="true",
+    )  # fmt: skip
+    torch.set_num_threads(1)
+    import gan_lightning.callbacks.images as images
+    from gan_lightning.loggers import WandbLogger
+
+    # Spies on every file-writing path: who writes checkpoints and PNGs.
+    calls: list[str] = []
+    TorchCheckpointIO.save_checkpoint = _spy(calls, TorchCheckpointIO.save_checkpoint, "ckpt")
+    images.save_png = _spy(calls, images.save_png, "png")
+
+    L.seed_everything(0)
+    cls = ConditionalGAN if conditional else GAN
+    model = cls(ngf=8, ndf=8, metric_samples=64)
+    dm = MNISTDataModule(
+        data_dir=f"{root}/data", download=False, batch_size=16, val_samples=64, device_resident=conditional
+    )
+    recorder = _Recorder()
+    trainer = L.Trainer(
+        accelerator="cpu", devices=WORLD, strategy="ddp", max_epochs=1, limit_train_batches=3,
+        limit_val_batches=2, num_sanity_val_steps=0, default_root_dir=root,
+        logger=WandbLogger(save_dir=root, offline=True),
+        callbacks=[ModelCheckpoint(save_last=True), ImageGridLogger(every_n_epochs=1), recorder],
+        enable_progress_bar=False, enable_model_summary=False,
+    )  # fmt: skip
+    trainer.fit(model, dm)
+    wandb_run = getattr(trainer.logger.experiment, "id", None)  # a DummyExperiment off rank 0
+    wandb_run = None if wandb_run is None or not isinstance(wandb_run, str) else str(wandb_run)
+    torch.save(
+        {
+            "params": {k: v.detach().clone() for k, v in model.named_parameters()},
+            "batches": recorder.batches,
+            "calls": calls,
+            "fid": float(trainer.callback_metrics["val/fid"]),
+            "g_steps": int(model.g_steps),
+            "find_unused": recorder.find_unused,
+            "wandb_run": wandb_run,
+            "loader": type(trainer.train_dataloader).__name__,
+            "conditional": conditional,
+        },
+        f"{root}/rank{rank}.pt",
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["gan", "cgan"])
+def ddp_run(request, tmp_path_factory) -> tuple[Path, list[dict]]:
+    root = tmp_path_factory.mktemp("ddp")
+    mp.spawn(_worker, args=(_free_port(), str(root), request.param), nprocs=WORLD, join=True)
+    return root, [torch.load(root / f"rank{r}.pt", weights_only=False) for r in range(WORLD)]  # written by _worker
+
+
+@pytest.mark.slow
+def test_ranks_hold_identical_weights_after_steps(ddp_run):
+    _, (r0, r1) = ddp_run
+    assert r0["find_unused"] and r1["find_unused"]  # chosen by the module, not by the test
+    assert r0["g_steps"] == r1["g_steps"] == 3
+    assert r0["params"].keys() == r1["params"].keys()
+    for name, p in r0["params"].items():
+        assert torch.equal(p, r1["params"][name]), name
+
+
+@pytest.mark.slow
+def test_each_rank_trains_on_different_digits(ddp_run):
+    _, (r0, r1) = ddp_run
+    assert r0["loader"] == r1["loader"] == ("DeviceBatches" if r0["conditional"] else "DataLoader")
+    assert len(r0["batches"]) == len(r1["batches"]) == 3
+    seen0 = torch.cat(r0["batches"]).flatten(1)  # (3 * 16, 784)
+    seen1 = torch.cat(r1["batches"]).flatten(1)
+    same = (seen0[:, None] == seen1[None]).all(-1)  # (48, 48): image i of rank 0 is image j of rank 1
+    assert not same.any()
+
+
+@pytest.mark.slow
+def test_files_and_wandb_run_come_from_rank_zero_only(ddp_run):
+    root, (r0, r1) = ddp_run
+    assert r1["calls"] == [] and r1["wandb_run"] is None
+    assert r0["calls"].count("png") >= 1 and r0["calls"].count("ckpt") >= 1 and r0["wandb_run"]
+    (run_dir,) = (root / "lightning_logs").glob("version_*")  # rank 1 made no run folder of its own
+    assert len(list(run_dir.glob("wandb/offline-run-*"))) == 1
+
+
+@pytest.mark.slow
+def test_validation_metrics_are_reduced_across_ranks(ddp_run):
+    _, (r0, r1) = ddp_run
+    # Each rank scored a different shard of the test digits; a rank-local FID would differ.
+    assert r0["fid"] == r1["fid"] > 0

@@ -1,0 +1,49 @@
+"""Speed switches and the automatic DDP arguments, on one CPU process."""
+
+from __future__ import annotations
+
+import lightning as L
+import pytest
+import torch
+from lightning.pytorch.strategies import DDPStrategy
+
+from gan_lightning import ConditionalGAN
+from gan_lightning.speed import adam_kwargs
+from gan_lightning.strategies import prepare_ddp_for_gan
+from tests.helpers import tiny_trainer
+
+
+def _ddp_trainer(**ddp_kwargs) -> L.Trainer:  # built, never launched
+    return L.Trainer(accelerator="cpu", devices=2, strategy=DDPStrategy(**ddp_kwargs), logger=False)
+
+
+def test_ddp_gets_find_unused_parameters_without_flags():
+    trainer = _ddp_trainer()
+    prepare_ddp_for_gan(trainer)
+    assert trainer.strategy._ddp_kwargs["find_unused_parameters"] is True
+
+
+def test_an_explicit_false_is_overridden_with_a_warning():
+    trainer = _ddp_trainer(find_unused_parameters=False)
+    with pytest.warns(UserWarning, match="find_unused_parameters=True"):
+        prepare_ddp_for_gan(trainer)
+    assert trainer.strategy._ddp_kwargs["find_unused_parameters"] is True
+
+
+def test_static_graph_is_refused():
+    with pytest.raises(ValueError, match="static_graph=True cannot serve a GAN"):
+        prepare_ddp_for_gan(_ddp_trainer(static_graph=True))
+
+
+def test_channels_last_weights_and_no_fused_adam_on_cpu(tmp_path, tiny_dm):
+    model = ConditionalGAN(ngf=8, ndf=8, metrics=False, channels_last=True, fused_adam=True)
+    tiny_trainer(tmp_path, limit_train_batches=1).fit(model, tiny_dm)
+    convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+    assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    assert all(not opt.optimizer.defaults.get("fused") for opt in model.optimizers())
+    assert int(model.g_steps) == 1
+
+
+def test_fused_adam_only_on_cuda():
+    assert adam_kwargs(True, torch.device("cuda", 0)) == {"fused": True}
+    assert adam_kwargs(True, torch.device("cpu")) == {} == adam_kwargs(False, torch.device("cuda", 0))
