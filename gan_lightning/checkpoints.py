@@ -88,11 +88,16 @@ def check_model_kind(cls: type, checkpoint: dict, where: str = "checkpoint") -> 
 def check_compatible(model: Any, checkpoint: dict, resume: bool = False) -> None:
     """Raise `CheckpointError` naming the first setting in which `checkpoint` and `model` differ."""
     check_model_kind(type(model), checkpoint)
-    saved = checkpoint.get("hyper_parameters") or {}
+    check_hparams(checkpoint.get("hyper_parameters") or {}, dict(model.hparams), resume)
+
+
+def check_hparams(saved: dict, current: dict, resume: bool = False) -> None:
+    """Raise `CheckpointError` naming the first structural setting in which `saved` and `current` differ
+    (settings missing on either side are not compared)."""
     for key in STRUCTURE_KEYS + (RESUME_KEYS if resume else ()):
-        if key in saved and key in model.hparams and _norm(saved[key]) != _norm(model.hparams[key]):
+        if key in saved and key in current and _norm(saved[key]) != _norm(current[key]):
             raise CheckpointError(
-                f"checkpoint was saved with {key}={saved[key]!r} but the model has {key}={model.hparams[key]!r}; "
+                f"checkpoint was saved with {key}={saved[key]!r} but the model has {key}={current[key]!r}; "
                 f"use the checkpoint's setting (its config.yaml) or start a new run without ckpt_path"
             )
 
