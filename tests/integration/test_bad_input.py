@@ -245,6 +245,16 @@ def test_bad_input_is_one_line_and_exits_non_zero(case, scratch):
     assert re.search(case.match, message), message
 
 
+def test_num_classes_of_data_and_model_must_agree(tmp_path, tiny_dm):
+    # The CLI links data.num_classes into the model; in Python the two can differ, and fit says so.
+    from gan_lightning import GAN
+    from tests.helpers import tiny_trainer
+
+    model = GAN(arch="mlp", g_hidden=[16], d_hidden=[16], num_classes=5, metrics=False)
+    with pytest.raises(ValueError, match=r"num_classes: the model was built for 5 but the data module serves 10"):
+        tiny_trainer(tmp_path).fit(model, tiny_dm)
+
+
 if __name__ == "__main__":  # the README table, from real runs
     import tempfile
 
