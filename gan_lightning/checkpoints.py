@@ -7,6 +7,7 @@ mismatch; here each ends in one line naming the path or the setting that differs
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,10 @@ def read_checkpoint(path: str | Path, argument: str = "ckpt_path") -> dict:
             raise CheckpointError(
                 f"{argument}: {str(path)!r} is not a gan_lightning checkpoint (it holds pickled Python objects; "
                 "ours hold only tensors and plain values)"
+            ) from None
+        if not zipfile.is_zipfile(path):  # torch.save writes zip archives; the unpickler's own error says little
+            raise CheckpointError(
+                f"{argument}: {str(path)!r} is not a readable PyTorch checkpoint (truncated, or not a PyTorch file)"
             ) from None
         if "WeightsUnpickler error:" in message:  # the useful part of torch's long weights-only message
             message = message.split("WeightsUnpickler error:", 1)[1]

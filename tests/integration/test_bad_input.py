@@ -74,6 +74,7 @@ def _files(tmp: Path) -> None:
     _save(tmp, "gan64.ckpt", "--data.image_size=64")
     _save(tmp, "cgan.ckpt", config=str(ROOT / "configs" / "cgan_mlp.yaml"))
     (tmp / "garbage.ckpt").write_bytes(b"this is not a checkpoint\n" * 10)
+    (tmp / "truncated.ckpt").write_bytes((tmp / "gan28.ckpt").read_bytes()[:100_000])  # an interrupted copy
     (tmp / "a_file").write_text("not a folder")
     (tmp / "exists.png").write_bytes(b"keep me")
     (tmp / "fixed_run").mkdir(exist_ok=True)
@@ -161,6 +162,11 @@ CASES: list[Case] = [
         "`fit --ckpt_path` not a checkpoint",
         _fit("--ckpt_path={tmp}/garbage.ckpt"),
         r"ckpt_path: '.*garbage.ckpt' is not a readable PyTorch checkpoint",
+    ),
+    Case(
+        "`fit --ckpt_path` truncated file",
+        _fit("--ckpt_path={tmp}/truncated.ckpt"),
+        r"is not a readable PyTorch checkpoint \(truncated, or not a PyTorch file\)",
     ),
     Case(
         "`fit --ckpt_path` of a CGAN into a GAN",
@@ -263,4 +269,4 @@ if __name__ == "__main__":  # the README table, from real runs
         for case in CASES:
             code, message = run_case(case, Path(folder))
             message = message.replace(folder, "<tmp>").replace("|", "\\|")
-            print(f"| {case.what} | {code} | `{message}` |")
+            print(f"| {case.what} | {code} | `` {message} `` |")
