@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from gan_lightning import resume
-from gan_lightning.checkpoints import check_compatible, check_model_kind, read_checkpoint
+from gan_lightning.checkpoints import check_compatible, check_hparams, check_model_kind, read_checkpoint
 from gan_lightning.guard import NonFiniteGuard
 from gan_lightning.losses import get_loss
 from gan_lightning.metrics.inception import check_inception_weights
@@ -282,7 +282,10 @@ class GAN(L.LightningModule):
     def load_from_checkpoint(cls, checkpoint_path, *args: Any, **kwargs: Any):  # noqa: ANN206
         """Lightning's loader, after checking the file exists, is a checkpoint, and holds this kind of model."""
         if isinstance(checkpoint_path, (str, Path)):
-            check_model_kind(cls, read_checkpoint(checkpoint_path), where=f"checkpoint {str(checkpoint_path)!r}")
+            checkpoint = read_checkpoint(checkpoint_path)
+            check_model_kind(cls, checkpoint, where=f"checkpoint {str(checkpoint_path)!r}")
+            # Lightning merges keyword overrides into the saved hyperparameters: compare before it does.
+            check_hparams(checkpoint.get("hyper_parameters") or {}, kwargs)
         return super().load_from_checkpoint(checkpoint_path, *args, **kwargs)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
