@@ -279,7 +279,7 @@ class GAN(L.LightningModule):
 
     # -- checkpoints: exact resume and clear mismatch errors (gan_lightning/resume.py, checkpoints.py) --
     @classmethod
-    def load_from_checkpoint(cls, checkpoint_path, *args: Any, **kwargs: Any):  # noqa: ANN206
+    def load_from_checkpoint(cls, checkpoint_path, *args: Any, **kwargs: Any):
         """Lightning's loader, after checking the file exists, is a checkpoint, and holds this kind of model."""
         if isinstance(checkpoint_path, (str, Path)):
             checkpoint = read_checkpoint(checkpoint_path)
