@@ -7,18 +7,57 @@ gan-lightning fit --config configs/gan_mlp.yaml --trainer.max_epochs 5 --print_c
 from __future__ import annotations
 
 import importlib
+import os
+import re
+import signal
 import sys
+from typing import NoReturn
 
-from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from gan_lightning.callbacks.shutdown import GracefulShutdown, TrainingInterrupted
+from gan_lightning.checkpoints import check_hparams, check_model_kind, read_checkpoint
 from gan_lightning.data import MNISTDataModule
+from gan_lightning.guard import DivergenceError
 from gan_lightning.loggers import SaveConfigToWandb
-from gan_lightning.modules import GAN
-from gan_lightning.runs import resolve_last_checkpoint
+from gan_lightning.modules import GAN, ConditionalGAN
+from gan_lightning.runs import check_writable, find_last_checkpoint, resolve_last_checkpoint
+
+PROG = "gan-lightning"
+# Bad input raised by our own checks (they name the argument, what is allowed and what was given):
+# printed as one line with exit code 2. GAN_LIGHTNING_TRACEBACK=1 shows the traceback instead.
+USER_ERRORS = (ValueError, FileNotFoundError, ModuleNotFoundError)
+_CKPT_KEYWORDS = ("last", "hpc", "best", "registry")  # ckpt_path values Lightning resolves itself
 
 
 def _root(default_root_dir: str | None) -> str:
     return default_root_dir or "."  # Lightning's default_root_dir None means the working directory
+
+
+def one_line(message: str) -> str:
+    """jsonargparse's nested validation report, reduced to its innermost reason (`key: reason`)."""
+    found = re.findall(r'Parser key "([^"]+)":\s*\n\s*(.+)', message)
+    if found:
+        key, reason = found[-1]
+        return f"{key}: {reason.strip()}"
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if "Does not validate against any of the" in message:  # a class raised while being built: its reason
+        lines = [line.removeprefix("- ") for line in lines if line.startswith("- ") or not line.endswith(":")]
+        lines = [line for line in lines[1:] if "NoneType" not in line and not line.startswith("Subtypes:")]
+    if len(lines) > 1 and lines[0].endswith(":"):  # "Problem with given class_path 'X':" then the reason
+        return lines[1]
+    return lines[0] if lines else message
+
+
+class OneLineErrorParser(LightningArgumentParser):
+    """A bad argument ends with one line on stderr (and exit code 2), not a 60-line usage block."""
+
+    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
+        if not self.exit_on_error:
+            super().error(message, ex)
+        sys.stderr.write(f"{PROG}: error: {one_line(message)} (see {PROG} <command> --help)\n")
+        sys.exit(2)
 
 
 class GANCLI(LightningCLI):
@@ -30,9 +69,33 @@ class GANCLI(LightningCLI):
         # Loggers write their versioned run folders under trainer.default_root_dir.
         parser.link_arguments("trainer.default_root_dir", "trainer.logger.init_args.save_dir", compute_fn=_root)
 
+    def _parse_ckpt_path(self) -> None:
+        # Lightning would load `--ckpt_path`'s hyperparameters over the config, silently training another
+        # model than the config says. Here the config stays the truth: the checkpoint must be readable and
+        # agree with it on every structural setting, or the run stops naming the first that differs.
+        config = self.config.get(self.config.get("subcommand") or "", {})
+        path = config.get("ckpt_path") if hasattr(config, "get") else None
+        if not path or path in _CKPT_KEYWORDS:
+            return
+        checkpoint = read_checkpoint(path)
+        model = config.get("model")
+        if model is not None and model.get("class_path"):
+            cls = ConditionalGAN if model["class_path"].endswith("ConditionalGAN") else GAN
+            check_model_kind(cls, checkpoint, where=f"ckpt_path {str(path)!r}")
+            check_hparams(checkpoint.get("hyper_parameters") or {}, dict(model.get("init_args") or {}), resume=True)
+
+    def instantiate_trainer(self, **kwargs):
+        trainer = super().instantiate_trainer(**kwargs)
+        trainer.callbacks.insert(0, GracefulShutdown())  # Ctrl-C / SIGTERM stop between batches, resumable
+        return trainer
+
     def before_fit(self) -> None:
+        check_writable(self.trainer.default_root_dir, "trainer.default_root_dir")
         # `--ckpt_path last`: the newest last.ckpt of earlier runs (Lightning looks in the new, empty run folder).
-        resolve_last_checkpoint(self.config_init[self.subcommand], self.trainer.default_root_dir)
+        config = self.config_init[self.subcommand]
+        resolve_last_checkpoint(config, self.trainer.default_root_dir)
+        if config.get("ckpt_path") not in (None, *_CKPT_KEYWORDS):
+            read_checkpoint(config["ckpt_path"])  # e.g. resolved from "last": one line now, not a traceback later
 
 
 def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
@@ -44,6 +107,7 @@ def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
         run=run,
         auto_configure_optimizers=False,  # the GAN modules build their two optimizers themselves
         save_config_callback=SaveConfigToWandb,  # config.yaml in the run folder, and in the W&B run's config
+        parser_class=OneLineErrorParser,
     )
 
 
@@ -61,7 +125,28 @@ def main(argv: list[str] | None = None) -> None:
         getattr(importlib.import_module(module), func)(args[1:])
         return
     # LightningCLI reads sys.argv itself when args is None (and warns when given both).
-    run_cli(argv)
+    try:
+        run_cli(argv)
+    except (TrainingInterrupted, SIGTERMException) as err:
+        signum = getattr(err, "signum", signal.SIGTERM)
+        found = find_last_checkpoint(getattr(err, "root", "."))
+        saved = f"checkpoint: {found}" if found else "no checkpoint was written (no ModelCheckpoint callback)"
+        sys.stderr.write(
+            f"{PROG}: stopped by {signal.Signals(signum).name} at epoch {getattr(err, 'epoch', '?')}, step "
+            f"{getattr(err, 'step', '?')}; {saved}; resume with the same command plus --ckpt_path last\n"
+        )
+        sys.exit(128 + signum)
+    except DivergenceError as err:
+        _fail(err, code=1)
+    except USER_ERRORS as err:
+        _fail(err, code=2)
+
+
+def _fail(err: BaseException, code: int) -> NoReturn:
+    if os.environ.get("GAN_LIGHTNING_TRACEBACK"):
+        raise err
+    sys.stderr.write(f"{PROG}: error: {one_line(str(err))}\n")
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from gan_lightning.batches import DeviceBatches, to_unit_range
 from gan_lightning.idx import read_idx
+from gan_lightning.resume import EpochSampler
+from gan_lightning.runs import check_writable
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +166,11 @@ class MNISTDataModule(L.LightningDataModule):
         self.source: Path | None = None  # where the data was read from, set in setup()
         self.train_set: TensorImages | None = None
         self.val_set: TensorImages | None = None
+        # Training order: a permutation per epoch from this seed (drawn from the global RNG on first
+        # use, so `seed_everything` fixes it); kept in checkpoints so a resume replays the same order.
+        self.shuffle_seed: int | None = None
+        self._sampler: EpochSampler | None = None
+        self._resume_at: tuple[int, int] | None = None  # (epoch, batches done) from a checkpoint
 
     # -- where the files are ----------------------------------------------------------------
     def _resolve_source(self) -> Path:
@@ -171,6 +178,9 @@ class MNISTDataModule(L.LightningDataModule):
         if found is not None:
             return found
         if self.download:
+            # Asked to download into a folder that cannot hold it: say so instead of silently
+            # falling back to the sample.
+            check_writable(self.data_dir, "data.data_dir (data.download is true)")
             found = self._try_download()
             if found is not None:
                 return found
@@ -233,9 +243,34 @@ class MNISTDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader | DeviceBatches:
         device = self._resident_device()
-        if device is not None:
+        if device is not None:  # batches drawn on the device (their own seeded order; see batches.py)
             return self._device_batches(device)
-        return self._loader(self.train_set, shuffle=True, drop_last=True)
+        if self.train_set is None:
+            return self._loader(None, shuffle=True, drop_last=True)  # raises the setup() error
+        if self.shuffle_seed is None:
+            self.shuffle_seed = int(torch.randint(0, 2**31 - 1, ()).item())
+        self._sampler = EpochSampler(len(self.train_set), self.shuffle_seed)
+        if self._resume_at is not None:
+            epoch, batches = self._resume_at
+            self._sampler.resume_at(epoch, batches * self.batch_size)
+        return self._loader(self.train_set, shuffle=True, drop_last=True, sampler=self._sampler)
+
+    # -- exact resume: the data order and the position in it ride in the checkpoint ----------
+    def state_dict(self) -> dict:
+        trainer = getattr(self, "trainer", None)
+        if trainer is None or self.shuffle_seed is None:
+            return {}
+        loop = trainer.fit_loop.epoch_loop
+        # Batches whose training step ran in this epoch (0 at an epoch boundary: next epoch starts fresh).
+        done = loop.batch_progress.current.processed
+        if done >= trainer.num_training_batches:
+            done = 0
+        return {"shuffle_seed": self.shuffle_seed, "epoch": trainer.current_epoch, "batches_done": done}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if "shuffle_seed" in state_dict:
+            self.shuffle_seed = int(state_dict["shuffle_seed"])
+            self._resume_at = (int(state_dict["epoch"]), int(state_dict["batches_done"]))
 
     # -- device-resident training batches (data.device_resident) -------------------------------
     def _resident_device(self) -> torch.device | None:
@@ -273,13 +308,19 @@ class MNISTDataModule(L.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         return self.val_dataloader()
 
-    def _loader(self, ds: TensorImages | None, shuffle: bool, drop_last: bool) -> DataLoader:
+    def _loader(
+        self, ds: TensorImages | None, shuffle: bool, drop_last: bool, sampler: EpochSampler | None = None
+    ) -> DataLoader:
         if ds is None:
             raise RuntimeError("MNISTDataModule.setup() must run before asking for a dataloader")
         return DataLoader(
             ds,
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            shuffle=shuffle if sampler is None else None,
+            sampler=sampler,
+            # Its own generator: iterating a DataLoader otherwise draws a seed from the global RNG,
+            # which would shift the training noise stream differently in a resumed run.
+            generator=torch.Generator().manual_seed(self.shuffle_seed or 0),
             drop_last=drop_last and len(ds) >= self.batch_size,
             num_workers=self.num_workers,
             collate_fn=_batch_collate,

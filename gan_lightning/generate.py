@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from gan_lightning.callbacks.sinks import grid_image, to_grid
+from gan_lightning.checkpoints import CheckpointError, read_checkpoint, saved_model_name
 from gan_lightning.modules import GAN, ConditionalGAN
 
 SUFFIXES = (".png", ".npz")
@@ -34,21 +35,10 @@ class GenerateError(ValueError):
 
 # -- loading ---------------------------------------------------------------------------------
 def _read_checkpoint(path: Path) -> dict:
-    if not path.is_file():
-        raise GenerateError(f"ckpt_path: no checkpoint file at {str(path)!r}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several types for a damaged or non-torch file
-        message = str(err)
-        if "Unsupported global" in message:  # a real torch file, holding Python objects ours never hold
-            raise GenerateError(
-                f"ckpt_path: {str(path)!r} is not a gan_lightning checkpoint (it holds pickled Python objects; "
-                "ours hold only tensors and plain values)"
-            ) from None
-        if "WeightsUnpickler error:" in message:  # the useful part of torch's long weights-only message
-            message = message.split("WeightsUnpickler error:", 1)[1]
-        reason = message.strip().splitlines()[0].split(". ")[0] if message.strip() else type(err).__name__
-        raise GenerateError(f"ckpt_path: {str(path)!r} is not a readable PyTorch checkpoint ({reason})") from None
+        return read_checkpoint(path)
+    except CheckpointError as err:
+        raise GenerateError(str(err)) from None
 
 
 def model_class(checkpoint: object, path: str | Path = "checkpoint") -> type[GAN]:
@@ -59,10 +49,7 @@ def model_class(checkpoint: object, path: str | Path = "checkpoint") -> type[GAN
             f"ckpt_path: {str(path)!r} is not a gan_lightning GAN/ConditionalGAN checkpoint "
             f"(no {', '.join(_OUR_KEYS)} hyperparameters)"
         )
-    class_path = str(hparams.get("_class_path", ""))
-    if class_path:  # written by LightningCLI
-        return ConditionalGAN if class_path.endswith("ConditionalGAN") else GAN
-    return ConditionalGAN if "conditioning" in hparams else GAN  # only ConditionalGAN saves `conditioning`
+    return ConditionalGAN if saved_model_name(hparams) == "ConditionalGAN" else GAN
 
 
 def load_model(ckpt_path: str | Path) -> GAN:

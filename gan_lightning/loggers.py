@@ -172,6 +172,17 @@ class SaveConfigToWandb(SaveConfigCallback):
     """LightningCLI's config saver (writes `config.yaml` into the run folder) that also puts the whole
     config (trainer, model, data, callbacks) into the W&B run's config, beside the model's hyperparameters."""
 
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        # Lightning refuses to overwrite an earlier run's config.yaml (good) with a long RuntimeError;
+        # say it in one line, naming the setting to change. Happens without a logger (no version_N folders).
+        path = Path(trainer.log_dir or ".") / self.config_filename
+        if self.save_to_log_dir and not self.overwrite and trainer.is_global_zero and path.is_file():
+            raise ValueError(
+                f"trainer.default_root_dir: {str(path.parent)!r} already holds a run ({self.config_filename}); "
+                "nothing is overwritten: give a new trainer.default_root_dir, or use a logger (versioned run folders)"
+            )
+        super().setup(trainer, pl_module, stage)
+
     def save_config(self, trainer, pl_module, stage: str) -> None:
         for logger in trainer.loggers:
             if isinstance(logger, _LightningWandbLogger):

@@ -9,12 +9,16 @@ on generator progress reads `self.g_steps` instead.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Literal
 
 import lightning as L
 import torch
 from torch import nn
 
+from gan_lightning import resume
+from gan_lightning.checkpoints import check_compatible, check_hparams, check_model_kind, read_checkpoint
+from gan_lightning.guard import NonFiniteGuard
 from gan_lightning.losses import get_loss, gradient_penalty
 from gan_lightning.metrics.inception import check_inception_weights
 from gan_lightning.metrics.validation import SampleQuality
@@ -98,6 +102,8 @@ class GAN(L.LightningModule):
         compile: ``torch.compile`` G and D at setup.
         channels_last: NHWC memory order for the conv weights (activations follow them).
         fused_adam: Adam's fused CUDA kernel (ignored on CPU; not with ``16-mixed`` + clipping).
+        on_nonfinite: a NaN/Inf D or G loss ``"stop"``s training with a `DivergenceError` (last.ckpt
+            keeps the last good weights) or ``"skip"``s that optimizer step (see `gan_lightning.guard`).
     """
 
     conditional = False
@@ -144,6 +150,7 @@ class GAN(L.LightningModule):
         compile: bool = False,
         channels_last: bool = False,
         fused_adam: bool = False,
+        on_nonfinite: Literal["stop", "skip"] = "stop",
     ) -> None:
         super().__init__()
         _check_choice("arch", arch, ARCHS)
@@ -182,6 +189,10 @@ class GAN(L.LightningModule):
         self.quality = SampleQuality(self.conditional, metric_samples, inception_weights) if metrics else None
         # Counts generator updates; saved with the module so resumes keep counting.
         self.register_buffer("g_steps", torch.zeros((), dtype=torch.long))
+        # Reliability (gan_lightning/guard.py, resume.py): loss check before each backward; RNG states
+        # loaded from a checkpoint, put back in on_train_start.
+        self.guard = NonFiniteGuard(on_nonfinite)
+        self._rng_to_restore: dict | None = None
 
     # -- construction (ConditionalGAN overrides the conditioning part only) -------------------
     def build_conditioning(self) -> None:
@@ -317,6 +328,8 @@ class GAN(L.LightningModule):
             if self.hparams.gp_weight > 0:  # the penalty's points carry the real batch's labels
                 penalty = gradient_penalty(lambda x: self.discriminate(x, labels), real, fake)
                 d_loss = d_loss + self.hparams.gp_weight * penalty
+            if not self.loss_is_finite("discriminator", "d_loss", d_loss):
+                return  # on_nonfinite: skip (stop raises): this batch makes no D and no G step
             opt_d.zero_grad(set_to_none=True)
             self.manual_backward(d_loss)
             opt_d.step()
@@ -335,6 +348,8 @@ class GAN(L.LightningModule):
         if g_turn:
             with self.toggled_optimizer(opt_g):
                 g_loss = self.loss_fn.g_loss(self.discriminate(fake, fake_labels))
+                if not self.loss_is_finite("generator", "g_loss", g_loss):
+                    return
                 opt_g.zero_grad(set_to_none=True)
                 self.manual_backward(g_loss)
                 opt_g.step()
@@ -367,6 +382,37 @@ class GAN(L.LightningModule):
         if clip is not None:
             algorithm = self.hparams.grad_clip_algorithm
             self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm=algorithm)
+
+    def loss_is_finite(self, network: str, name: str, loss: torch.Tensor) -> bool:
+        """The divergence guard, asked before every backward pass (see `gan_lightning.guard`)."""
+        if self.guard.ok(self, network, name, loss):
+            return True
+        self.log("train/skipped_steps", float(self.guard.skipped), on_step=True, on_epoch=False)
+        return False
+
+    # -- checkpoints: exact resume and clear mismatch errors (gan_lightning/resume.py, checkpoints.py) --
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path, *args: Any, **kwargs: Any):
+        """Lightning's loader, after checking the file exists, is a checkpoint, and holds this kind of model."""
+        if isinstance(checkpoint_path, (str, Path)):
+            checkpoint = read_checkpoint(checkpoint_path)
+            check_model_kind(cls, checkpoint, where=f"checkpoint {str(checkpoint_path)!r}")
+            # Lightning merges keyword overrides into the saved hyperparameters: compare before it does.
+            check_hparams(checkpoint.get("hyper_parameters") or {}, kwargs)
+        return super().load_from_checkpoint(checkpoint_path, *args, **kwargs)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[resume.RNG_KEY] = resume.rng_state()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Before the weights load: a checkpoint of another model fails naming the setting, not a shape.
+        check_compatible(self, checkpoint, resume=self._trainer is not None)
+        self._rng_to_restore = checkpoint.get(resume.RNG_KEY)
+
+    def on_train_start(self) -> None:
+        if self._rng_to_restore is not None:  # as late as possible: sanity validation ran already
+            resume.set_rng_state(self._rng_to_restore)
+            self._rng_to_restore = None
 
     # -- validation: sample quality (the metric logic lives in gan_lightning.metrics) ----------
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:

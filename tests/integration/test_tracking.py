@@ -116,15 +116,17 @@ def test_csv_preset_and_ckpt_path_last_resume_the_newest_run(tmp_path):
     assert torch.equal(resumed["callbacks"][key]["z"], before["callbacks"][key]["z"])
 
 
-def test_no_logger_preset_writes_pngs_into_the_root(tmp_path):
+def test_no_logger_preset_writes_pngs_into_the_root(tmp_path, capsys):
     main(_fit_args(tmp_path, "--config", str(ROOT / "configs" / "logger" / "none.yaml")))
     grids = sorted((tmp_path / "images").glob("grid_*.png"))
     assert [p.name for p in grids] == ["grid_step=0000000.png", "grid_step=0000004.png"]
     assert Image.open(grids[-1]).size == (302, 302)
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file() and (tmp_path / "loss_curves.png").is_file()
-    # a second run into the same folder is refused rather than overwriting the first one's files
-    with pytest.raises(RuntimeError, match="to NOT exist"):
+    # a second run into the same folder is refused (one line, exit 2) rather than overwriting the first one's files
+    with pytest.raises(SystemExit) as info:
         main(_fit_args(tmp_path, "--config", str(ROOT / "configs" / "logger" / "none.yaml")))
+    assert info.value.code == 2
+    assert "already holds a run (config.yaml); nothing is overwritten" in capsys.readouterr().err
 
 
 # -- generate on the checkpoint of the W&B run ---------------------------------------------------

@@ -1,0 +1,272 @@
+"""Every bad input the CLI can be given ends in one line naming the argument, and a non-zero exit.
+
+`CASES` is the table in the README ("Reliability"): `python -m tests.integration.test_bad_input`
+runs each case for real and prints that table with the messages it got.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import pytest
+
+from gan_lightning.cli import main, run_cli
+from gan_lightning.idx import read_idx, write_idx
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = str(ROOT / "configs" / "gan_mlp.yaml")
+
+
+@dataclass
+class Case:
+    what: str  # the bad input, as the table shows it
+    argv: Callable[[Path], list[str]]  # the command line, given a scratch folder
+    match: str  # regex the error line must match
+
+
+def _fit(*extra: str, config: str = CONFIG, root: str = "runs/{n}") -> Callable[[Path], list[str]]:
+    def argv(tmp: Path) -> list[str]:
+        n = len(list(tmp.glob("runs/*")))  # a fresh run folder per command (none.yaml does not version them)
+        return [
+            "fit",
+            "--config",
+            config,
+            "--config",
+            str(ROOT / "configs" / "logger" / "none.yaml"),
+            "--trainer.max_epochs=1",
+            "--trainer.limit_train_batches=1",
+            "--trainer.limit_val_batches=0",
+            "--trainer.enable_progress_bar=false",
+            f"--trainer.default_root_dir={tmp / root.format(n=n)}",
+            f"--data.data_dir={tmp / 'data'}",
+            "--data.download=false",
+            *(e.format(tmp=tmp) for e in extra),
+        ]
+
+    return argv
+
+
+def _cmd(*args: str) -> Callable[[Path], list[str]]:
+    return lambda tmp: [a.format(tmp=tmp) for a in args]
+
+
+def _save(tmp: Path, name: str, *args: str, config: str = CONFIG) -> Path:
+    """A checkpoint of the model a config builds (no training needed to test loading it)."""
+    path = tmp / name
+    if not path.exists():
+        cli = run_cli(_fit(*args, config=config)(tmp)[1:], run=False)  # no subcommand with run=False
+        trainer = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False, max_epochs=0)
+        trainer.strategy.connect(cli.model)
+        trainer.save_checkpoint(path)
+    return path
+
+
+def _files(tmp: Path) -> None:
+    """Checkpoints, a corrupt one, a truncated IDX set and an existing output file, made once per folder."""
+    _save(tmp, "gan28.ckpt")
+    _save(tmp, "gan64.ckpt", "--data.image_size=64")
+    _save(tmp, "cgan.ckpt", config=str(ROOT / "configs" / "cgan_mlp.yaml"))
+    (tmp / "garbage.ckpt").write_bytes(b"this is not a checkpoint\n" * 10)
+    (tmp / "truncated.ckpt").write_bytes((tmp / "gan28.ckpt").read_bytes()[:100_000])  # an interrupted copy
+    (tmp / "a_file").write_text("not a folder")
+    (tmp / "exists.png").write_bytes(b"keep me")
+    (tmp / "fixed_run").mkdir(exist_ok=True)
+    (tmp / "fixed_run" / "config.yaml").write_text("# an earlier run's config\n")
+    idx = tmp / "bad_idx"
+    if not idx.exists():  # the shipped sample, with the training images cut short
+        sample = ROOT / "gan_lightning" / "assets" / "mnist_sample"
+        idx.mkdir()
+        for src in sample.iterdir():
+            if "idx" in src.name:
+                data = src.read_bytes() if src.suffix != ".gz" else None
+                target = idx / src.name.removesuffix(".gz")
+                write_idx(
+                    target, read_idx(src, 3 if "images" in src.name else 1)
+                ) if data is None else target.write_bytes(data)
+        images = idx / "train-images-idx3-ubyte"
+        images.write_bytes(images.read_bytes()[:5000])
+
+
+GEN = ("generate", "--out", "{tmp}/out.png", "--ckpt_path")
+CASES: list[Case] = [
+    Case("`data.image_size 32`", _fit("--data.image_size=32"), r"image_size must be one of \(28, 64\), got 32"),
+    Case(
+        "`data.dataset cifar`",
+        _fit("--data.dataset=cifar"),
+        r"dataset: Expected a typing.Literal\['mnist', 'fashion_mnist'\]. Got value: cifar",
+    ),
+    Case(
+        "`model.init_args.loss hinge2`",
+        _fit("--model.init_args.loss=hinge2"),
+        r"loss must be one of \('bce', .*\), got 'hinge2'",
+    ),
+    Case(
+        "`model.init_args.arch resnet`",
+        _fit("--model.init_args.arch=resnet"),
+        r"arch: Expected a typing.Literal\['mlp', 'dcgan'\]. Got value: resnet",
+    ),
+    Case(
+        "`model.init_args.conditioning film` (CGAN)",
+        _fit("--model.init_args.conditioning=film", config=str(ROOT / "configs" / "cgan_mlp.yaml")),
+        r"conditioning: Expected a typing.Literal\['onehot', 'embedding', 'projection'\]. Got value: film",
+    ),
+    Case(
+        "`model.init_args.optimizer rmsprop`",
+        _fit("--model.init_args.optimizer=rmsprop"),
+        r"optimizer: Expected a typing.Literal\['adam', 'sgd'\]. Got value: rmsprop",
+    ),
+    Case("`data.batch_size 0`", _fit("--data.batch_size=0"), r"batch_size must be a positive integer, got 0"),
+    Case(
+        "`model.init_args.lr_d -1e-4`",
+        _fit("--model.init_args.lr_d=-1e-4"),
+        r"lr_d must be a positive number, got -0.0001",
+    ),
+    Case(
+        "`model.init_args.n_critic 0`",
+        _fit("--model.init_args.n_critic=0"),
+        r"n_critic must be a positive integer, got 0",
+    ),
+    Case(
+        "`model.init_args.on_nonfinite ignore`",
+        _fit("--model.init_args.on_nonfinite=ignore"),
+        r"on_nonfinite: Expected a typing.Literal\['stop', 'skip'\]. Got value: ignore",
+    ),
+    Case(
+        "truncated IDX file in `data.data_dir`",
+        _fit("--data.data_dir={tmp}/bad_idx"),
+        r"IDX file .*train-images-idx3-ubyte is truncated or padded: 5000 bytes",
+    ),
+    Case(
+        "`trainer.default_root_dir` not writable",
+        _fit("--trainer.default_root_dir={tmp}/a_file/runs"),
+        r"trainer.default_root_dir: cannot write to '.*a_file/runs' \(Not a directory\)",
+    ),
+    Case(
+        "`data.data_dir` not writable, `data.download true`",
+        _fit("--data.data_dir={tmp}/a_file/data", "--data.download=true"),
+        r"data.data_dir \(data.download is true\): cannot write to '.*a_file/data' \(Not a directory\)",
+    ),
+    Case(
+        "`fit --ckpt_path` missing file",
+        _fit("--ckpt_path={tmp}/nope.ckpt"),
+        r"ckpt_path: no checkpoint file at '.*nope.ckpt'",
+    ),
+    Case(
+        "`fit --ckpt_path` not a checkpoint",
+        _fit("--ckpt_path={tmp}/garbage.ckpt"),
+        r"ckpt_path: '.*garbage.ckpt' is not a readable PyTorch checkpoint",
+    ),
+    Case(
+        "`fit --ckpt_path` truncated file",
+        _fit("--ckpt_path={tmp}/truncated.ckpt"),
+        r"is not a readable PyTorch checkpoint \(truncated, or not a PyTorch file\)",
+    ),
+    Case(
+        "`fit --ckpt_path` of a CGAN into a GAN",
+        _fit("--ckpt_path={tmp}/cgan.ckpt"),
+        r"holds a ConditionalGAN but the model is a GAN",
+    ),
+    Case(
+        "`fit --ckpt_path` of a 64 px model at 28 px",
+        _fit("--ckpt_path={tmp}/gan64.ckpt"),
+        r"saved with image_size=64 but the model has image_size=28",
+    ),
+    Case(
+        "`fit --ckpt_path` with other widths",
+        _fit("--ckpt_path={tmp}/gan28.ckpt", "--model.init_args.d_hidden=[64]"),
+        r"saved with d_hidden=\[512, 256\] but the model has d_hidden=\[64\]",
+    ),
+    Case(
+        "`generate --digits 12`", _cmd(*GEN, "{tmp}/cgan.ckpt", "--digits", "12"), r"digits must be in 0..9, got \[12\]"
+    ),
+    Case("`generate --n -5`", _cmd(*GEN, "{tmp}/gan28.ckpt", "--n", "-5"), r"n must be a positive integer, got -5"),
+    Case(
+        "`generate --digits 3` for an unconditional model",
+        _cmd(*GEN, "{tmp}/gan28.ckpt", "--digits", "3"),
+        r"unconditional GAN, which takes no digits",
+    ),
+    Case("`generate --ckpt_path` missing file", _cmd(*GEN, "{tmp}/nope.ckpt"), r"ckpt_path: no checkpoint file at"),
+    Case(
+        "`generate --ckpt_path` not a checkpoint",
+        _cmd(*GEN, "{tmp}/garbage.ckpt"),
+        r"is not a readable PyTorch checkpoint",
+    ),
+    Case(
+        "`generate --out` an existing file",
+        _cmd("generate", "--out", "{tmp}/exists.png", "--ckpt_path", "{tmp}/gan28.ckpt"),
+        r"already exists; pass --overwrite to replace it",
+    ),
+    Case(
+        "`fit` into a `default_root_dir` that holds a run (no logger)",
+        _fit(root="fixed_run"),
+        r"trainer.default_root_dir: '.*fixed_run' already holds a run \(config.yaml\); nothing is overwritten",
+    ),
+    Case(
+        "W&B logger without `wandb` installed",
+        _fit("--config", str(ROOT / "configs" / "logger" / "wandb.yaml")),
+        r"the `wandb` package is not installed; pip install wandb",
+    ),
+]
+
+
+def run_case(case: Case, tmp: Path) -> tuple[int, str]:
+    """(exit code, what the command wrote on stderr starting with `gan-lightning`)."""
+    _files(tmp)
+    err = io.StringIO()
+    hide_wandb = "wandb" in case.what.lower()
+    saved = sys.modules.get("wandb")
+    if hide_wandb:
+        sys.modules["wandb"] = None  # import wandb now fails as when it is not installed
+    try:
+        with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exit_info:
+            main(case.argv(tmp))
+    finally:
+        if hide_wandb:
+            sys.modules.pop("wandb")
+            if saved is not None:
+                sys.modules["wandb"] = saved
+    lines = [line for line in err.getvalue().splitlines() if line.startswith("gan-lightning")]
+    return int(exit_info.value.code), "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("bad_input")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[re.sub(r"\W+", "_", c.what).strip("_") for c in CASES])
+def test_bad_input_is_one_line_and_exits_non_zero(case, scratch):
+    code, message = run_case(case, scratch)
+    assert code != 0
+    assert message.count("\n") == 0 and message.startswith(
+        ("gan-lightning: error: ", "gan-lightning generate: error: ")
+    ), message
+    assert re.search(case.match, message), message
+
+
+def test_num_classes_of_data_and_model_must_agree(tmp_path, tiny_dm):
+    # The CLI links data.num_classes into the model; in Python the two can differ, and fit says so.
+    from gan_lightning import GAN
+    from tests.helpers import tiny_trainer
+
+    model = GAN(arch="mlp", g_hidden=[16], d_hidden=[16], num_classes=5, metrics=False)
+    with pytest.raises(ValueError, match=r"num_classes: the model was built for 5 but the data module serves 10"):
+        tiny_trainer(tmp_path).fit(model, tiny_dm)
+
+
+if __name__ == "__main__":  # the README table, from real runs
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        print("| bad input | exit | message |\n| --- | --- | --- |")
+        for case in CASES:
+            code, message = run_case(case, Path(folder))
+            message = message.replace(folder, "<tmp>").replace("|", "\\|")
+            print(f"| {case.what} | {code} | `` {message} `` |")

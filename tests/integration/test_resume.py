@@ -1,0 +1,111 @@
+"""Exact resume: the losses after resuming equal those of a run that was never stopped.
+
+Each run records every D and G loss. A run stopped at an epoch boundary, and one stopped by a
+real SIGTERM in the middle of an epoch, are resumed in a fresh model and data module (after
+seeding the global RNG differently, so nothing is equal by luck) and must continue with exactly
+the uninterrupted run's losses, step counters and final weights.
+"""
+
+import os
+import signal
+
+import lightning as L
+import pytest
+import torch
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+from gan_lightning import ConditionalGAN, MNISTDataModule
+from gan_lightning.callbacks.shutdown import GracefulShutdown, TrainingInterrupted
+from gan_lightning.losses import GANLoss
+from tests.helpers import tiny_trainer
+
+BATCHES, EPOCHS = 4, 3
+
+
+def _model_and_data(tmp_path, seed: int) -> tuple[ConditionalGAN, MNISTDataModule, list[float]]:
+    L.seed_everything(seed)
+    model = ConditionalGAN(
+        arch="mlp", g_hidden=[32], d_hidden=[32], conditioning="embedding", d_dropout=0.3, metrics=False
+    )
+    losses: list[float] = []
+    inner = model.loss_fn
+
+    def d_loss(real, fake):
+        loss = inner.d_loss(real, fake)
+        losses.append(loss.item())
+        return loss
+
+    def g_loss(fake):
+        loss = inner.g_loss(fake)
+        losses.append(loss.item())
+        return loss
+
+    model.loss_fn = GANLoss(d_loss, g_loss)
+    return model, MNISTDataModule(data_dir=str(tmp_path / "data"), download=False, batch_size=16), losses
+
+
+def _trainer(tmp_path, max_epochs: int, *callbacks: Callback) -> L.Trainer:
+    ckpt = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True, save_on_exception=True)
+    callbacks = callbacks or (GracefulShutdown(),)
+    return tiny_trainer(
+        tmp_path,
+        max_epochs=max_epochs,
+        limit_train_batches=BATCHES,
+        enable_checkpointing=True,
+        callbacks=[*callbacks, ckpt],
+    )
+
+
+class _SigtermAt(Callback):
+    """Sends this process a real SIGTERM at the end of one training batch."""
+
+    def __init__(self, epoch: int, batch: int) -> None:
+        self.at = (epoch, batch)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if (trainer.current_epoch, batch_idx) == self.at:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("whole")
+    model, dm, losses = _model_and_data(tmp, seed=0)
+    trainer = _trainer(tmp, EPOCHS)
+    trainer.fit(model, dm)
+    return losses, trainer.global_step, model
+
+
+def _resume(tmp_path, ckpt, uninterrupted, done_batches):
+    whole, global_step, whole_model = uninterrupted
+    model, dm, losses = _model_and_data(tmp_path, seed=123)  # another seed: the checkpoint must set it all
+    trainer = _trainer(tmp_path / "resumed", EPOCHS)
+    trainer.fit(model, dm, ckpt_path=ckpt)
+    assert losses == whole[2 * done_batches :]  # one D and one G loss per batch, bit for bit
+    assert trainer.global_step == global_step and int(model.g_steps) == int(whole_model.g_steps)
+    for (name, a), b in zip(model.state_dict().items(), whole_model.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+
+
+def test_resume_at_an_epoch_boundary_continues_exactly(tmp_path, uninterrupted):
+    model, dm, losses = _model_and_data(tmp_path, seed=0)
+    _trainer(tmp_path, 1).fit(model, dm)
+    assert losses == uninterrupted[0][: 2 * BATCHES]
+    _resume(tmp_path, tmp_path / "ckpt" / "last.ckpt", uninterrupted, done_batches=BATCHES)
+
+
+# The signal lands before GracefulShutdown's batch-end check (it stops the run) or after it (Lightning's
+# own SIGTERM check a moment later stops it): both leave a checkpoint that resumes exactly.
+@pytest.mark.parametrize(
+    ("first", "stopped_by"), [(True, TrainingInterrupted), (False, SIGTERMException)], ids=["ours", "lightning"]
+)
+def test_resume_after_sigterm_mid_epoch_continues_exactly(tmp_path, uninterrupted, first, stopped_by):
+    model, dm, losses = _model_and_data(tmp_path, seed=0)
+    signal_at, shutdown = _SigtermAt(epoch=1, batch=1), GracefulShutdown()
+    callbacks = (signal_at, shutdown) if first else (shutdown, signal_at)
+    with pytest.raises(stopped_by):
+        _trainer(tmp_path, EPOCHS, *callbacks).fit(model, dm)
+    done = BATCHES + 2  # epoch 0, then batches 0 and 1 of epoch 1
+    assert len(losses) == 2 * done
+    _resume(tmp_path, tmp_path / "ckpt" / "last.ckpt", uninterrupted, done_batches=done)
