@@ -71,6 +71,27 @@ def train(config: str, args: argparse.Namespace, root: Path) -> tuple[Path, floa
     return ckpts[-1], seconds
 
 
+def write_tables(rows: list[dict], args: argparse.Namespace) -> None:
+    """The markdown table and the raw JSON of every config scored so far."""
+    lines = [
+        f"Training budget {args.budget_min} min per config, torch threads {args.threads}, data {args.data_dir}, "
+        f"{args.n_samples} samples vs the test split." + (f" Overrides: {' '.join(args.set)}" if args.set else ""),
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "| " + " | ".join("---" for _ in COLUMNS) + " |",
+    ]
+    for r in rows:
+        cells = [r["config"], r["g_steps"], r["epochs"], _fmt(r["fid"]), _fmt(r["kid"], 4), _fmt(r.get("class_acc"), 3),
+                 r["modes"], _fmt(r["kl_uniform"], 3), _fmt(r["is"]), _fmt(r.get("diversity")),
+                 _fmt(r.get("class_fid")), _fmt(r["fit_seconds"] / 60, 1)]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
+    print("\n".join(lines), flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS)
@@ -105,24 +126,8 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(result)
         print(json.dumps({k: result.get(k) for k in ("config", "g_steps", "fid", "kid", "class_acc", "modes")}),
               flush=True)
+        write_tables(rows, args)  # after every config: a crash later keeps what was measured
 
-    lines = [
-        f"Training budget {args.budget_min} min per config, torch threads {args.threads}, data {args.data_dir}, "
-        f"{args.n_samples} samples vs the test split." + (f" Overrides: {' '.join(args.set)}" if args.set else ""),
-        "",
-        "| " + " | ".join(COLUMNS) + " |",
-        "| " + " | ".join("---" for _ in COLUMNS) + " |",
-    ]
-    for r in rows:
-        cells = [r["config"], r["g_steps"], r["epochs"], _fmt(r["fid"]), _fmt(r["kid"], 4), _fmt(r.get("class_acc"), 3),
-                 r["modes"], _fmt(r["kl_uniform"], 3), _fmt(r["is"]), _fmt(r.get("diversity")),
-                 _fmt(r.get("class_fid")), _fmt(r["fit_seconds"] / 60, 1)]
-        lines.append("| " + " | ".join(map(str, cells)) + " |")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":
