@@ -64,11 +64,14 @@ def train(config: str, args: argparse.Namespace, root: Path) -> tuple[Path, floa
     with open(root / "fit.log", "w") as log:
         subprocess.run([sys.executable, "-c", launcher, *fit_args], cwd=REPO, env=env, stdout=log,
                        stderr=subprocess.STDOUT, check=True)  # fmt: skip
-    seconds = time.perf_counter() - t0
+    return newest_checkpoint(root), time.perf_counter() - t0
+
+
+def newest_checkpoint(root: Path) -> Path:
     ckpts = sorted(root.glob("lightning_logs/version_*/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
     if not ckpts:
-        raise RuntimeError(f"{config}: fit wrote no last.ckpt under {root} (see {root / 'fit.log'})")
-    return ckpts[-1], seconds
+        raise RuntimeError(f"no last.ckpt under {root} (see {root / 'fit.log'})")
+    return ckpts[-1]
 
 
 def write_tables(rows: list[dict], args: argparse.Namespace) -> None:
@@ -83,7 +86,7 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> None:
     for r in rows:
         cells = [r["config"], r["g_steps"], r["epochs"], _fmt(r["fid"]), _fmt(r["kid"], 4), _fmt(r.get("class_acc"), 3),
                  r["modes"], _fmt(r["kl_uniform"], 3), _fmt(r["is"]), _fmt(r.get("diversity")),
-                 _fmt(r.get("class_fid")), _fmt(r["fit_seconds"] / 60, 1)]
+                 _fmt(r.get("class_fid")), _fmt(r["fit_seconds"] and r["fit_seconds"] / 60, 1)]
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -102,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--set", nargs="*", default=[], help="overrides KEY=VALUE, e.g. model.init_args.ema_decay=0.999")
     p.add_argument("--out", default="benchmarks/results/quality", help="output prefix (.md and .json)")
     p.add_argument("--work_dir", default="runs/benchmark_quality", help="where the runs are kept")
+    p.add_argument("--score_only", action="store_true", help="no training: score the newest last.ckpt in --work_dir")
     args = p.parse_args(argv)
     if args.budget_min <= 0 or args.budget_min >= 60:
         p.error(f"--budget_min must be in (0, 60), got {args.budget_min}")
@@ -116,12 +120,16 @@ def main(argv: list[str] | None = None) -> None:
         name = Path(config).stem
         root = Path(args.work_dir) / name
         root.mkdir(parents=True, exist_ok=True)
-        print(f"[{name}] training for {args.budget_min} min ...", flush=True)
-        ckpt, seconds = train(config, args, root)
+        if args.score_only:
+            ckpt, seconds = newest_checkpoint(root), None
+        else:
+            print(f"[{name}] training for {args.budget_min} min ...", flush=True)
+            ckpt, seconds = train(config, args, root)
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         g_steps = int(state["state_dict"].get("g_steps", -1))
         result = evaluate(str(ckpt), n_samples=args.n_samples, data_dir=args.data_dir)
-        result.update(config=name, g_steps=g_steps, epochs=state["epoch"] + 1, fit_seconds=round(seconds, 1),
+        fit_seconds = None if seconds is None else round(seconds, 1)
+        result.update(config=name, g_steps=g_steps, epochs=state["epoch"] + 1, fit_seconds=fit_seconds,
                       checkpoint=str(ckpt), overrides=args.set)
         rows.append(result)
         print(json.dumps({k: result.get(k) for k in ("config", "g_steps", "fid", "kid", "class_acc", "modes")}),
