@@ -23,21 +23,9 @@ from pathlib import Path
 import torch
 
 from gan_lightning.data import SAMPLE_DIR, load_split, locate, resize
+from gan_lightning.generate import load_model
 from gan_lightning.metrics.gan_metrics import GANMetrics
 from gan_lightning.metrics.inception import check_inception_weights
-
-
-def load_gan(ckpt_path: str | Path, **overrides):
-    """A GAN or ConditionalGAN from a checkpoint, on CPU, in eval mode (the class read from the file)."""
-    from gan_lightning.modules import GAN, ConditionalGAN
-
-    path = Path(ckpt_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"ckpt_path: no checkpoint at {path}")
-    hp = torch.load(path, map_location="cpu", weights_only=False).get("hyper_parameters", {})
-    conditional = str(hp.get("_class_path", "")).endswith("ConditionalGAN") or "conditioning" in hp
-    cls = ConditionalGAN if conditional else GAN
-    return cls.load_from_checkpoint(path, map_location="cpu", **overrides).eval()
 
 
 def _batches(n: int, size: int):
@@ -85,7 +73,9 @@ def evaluate(
 
     model = None
     if real is None:
-        model = load_gan(ckpt_path, inception_weights=None)  # the file named at training may not be here
+        if not Path(ckpt_path).is_file():
+            raise FileNotFoundError(f"ckpt_path: no checkpoint at {ckpt_path}")
+        model = load_model(ckpt_path, inception_weights=None)  # the file named at training may not be here
         size, conditional = model.hparams.image_size, model.conditional
     else:
         size, conditional = 28, True  # real digits: their true labels are the "asked-for" digits

@@ -52,12 +52,12 @@ def model_class(checkpoint: object, path: str | Path = "checkpoint") -> type[GAN
     return ConditionalGAN if saved_model_name(hparams) == "ConditionalGAN" else GAN
 
 
-def load_model(ckpt_path: str | Path) -> GAN:
-    """The model of a gan_lightning checkpoint, on the CPU, in eval mode."""
+def load_model(ckpt_path: str | Path, **overrides) -> GAN:
+    """The model of a gan_lightning checkpoint, on the CPU, in eval mode (`overrides`: hyperparameters)."""
     path = Path(ckpt_path)
     cls = model_class(_read_checkpoint(path), path)
     try:
-        model = cls.load_from_checkpoint(path, map_location="cpu")
+        model = cls.load_from_checkpoint(path, map_location="cpu", **overrides)
     except Exception as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise GenerateError(f"ckpt_path: {str(path)!r} does not load as a {cls.__name__} ({reason})") from None
