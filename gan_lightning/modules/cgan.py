@@ -74,8 +74,8 @@ class ConditionalGAN(GAN):
     def generate(
         self, z: torch.Tensor, labels: torch.Tensor | None = None, g: nn.ModuleDict | None = None
     ) -> torch.Tensor:
-        g = self.g_modules() if g is None else g
-        return g["net"](z, g["label"](labels))
+        net, label = (self.generator, self.g_label) if g is None else (g["net"], g["label"])  # training: no ModuleDict
+        return net(z, label(labels))
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.d_proj is None:
