@@ -1,29 +1,37 @@
-"""Training throughput (images/s) of `fit` for each 28 px config, against two plain PyTorch loops.
+"""Training throughput of `fit` against a bare PyTorch loop over the same nets, per config.
 
-  lightning  `Trainer.fit` on the config's model and data module, as the CLI builds them, with no
-             logger, no callbacks (no image grids, no checkpoints) and no validation: the training
-             loop itself, including its per-step `self.log` calls and its data path.
-  plain      the ceiling: the same nets, loss, optimizers and batch size in a hand-written loop
-             (D step, then G step on the same fakes, D frozen during the G step), batches cut
-             from the dataset already normalised in memory; no logging.
-  tutorial   the same loop fed the way most GAN tutorials do: a DataLoader over a dataset that
-             turns each digit into a PIL image, then ToTensor and Normalize, one image at a time.
+Four modes, side by side in one process, interleaved and repeated (the median is reported, so a
+burst of load on a shared machine moves one sample, not the result):
 
-Each measurement skips `--warmup` batches, then times about `--images` images (data included;
-at least 20 and at most 300 batches, so batch-size-1 configs measure per-step overhead). Modes are
-interleaved and repeated `--repeats` times; the table reports the median, so a burst of load from
-other processes moves one sample, not the result. Usage:
+  fit (user)   `Trainer.fit` on the config exactly as `gan-lightning fit --config ...` builds it:
+               its callbacks (checkpoints, grids, loss curves, progress bar) and its logger
+               (W&B, offline); validation off (it runs between epochs, outside the timed window).
+  fit (plain)  `Trainer.fit` on the same model and data module with no logger, callbacks or bar.
+  bare         `benchmarks/bare_loop.py`: the same nets, loss, optimizers, EMA and batch size in a
+               hand-written loop, batches cut from the training set normalised once in memory.
+  tutorial     the bare loop fed the way most tutorials do: a DataLoader over a dataset that makes a
+               PIL image of each digit, then ToTensor and Normalize.
 
-  python benchmarks/throughput.py --data_dir ../shared/data --threads 1
-  python benchmarks/throughput.py --configs cgan_dcgan28 --lightning_args --model.init_args.channels_last=true
+Each measurement times `--steps` batches (default: as many as fit in one epoch after `--warmup`,
+at most `--max_steps`) from the start of one batch to the start of another, inside one epoch:
+steady-state training, no epoch-end work. `--whole_process N` also times whole processes of N
+epochs (startup included, no validation): the console script against `bare_loop.py`.
+
+  python benchmarks/throughput.py --data_dir DIR                        # every 28 px config, 2 threads
+  python benchmarks/throughput.py --data_dir DIR --configs cgan_dcgan28 gan_mlp_tutorial_v2 --whole_process 4
+  python benchmarks/throughput.py --device gpu --precision bf16-mixed --configs cgan_dcgan28
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,27 +42,41 @@ from torch.utils.data import DataLoader, Dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from gan_lightning.batches import to_unit_range  # noqa: E402
+from bare_loop import BareGAN, tensor_batches  # noqa: E402
+
 from gan_lightning.cli import run_cli  # noqa: E402
 
 CONFIGS = ["cgan_dcgan28", "gan_dcgan28", "cgan_mlp", "gan_mlp", "gan_mlp_tutorial_v2", "gan_mlp_tutorial_v1"]
-MODES = ["lightning", "plain", "tutorial"]
+MODES = ["fit (user)", "fit (plain)", "bare", "tutorial"]
 
 
-def build(config: str, data_dir: str, extra: list[str]) -> tuple[L.LightningModule, L.LightningDataModule]:
-    """The config's model and data module, exactly as `gan-lightning fit --config ...` builds them."""
-    args = [
-        "--config", str(ROOT / "configs" / f"{config}.yaml"), "--trainer.logger=false",
-        f"--data.data_dir={data_dir}", "--data.download=false", "--model.init_args.metrics=false", *extra,
+def cli_args(config: str, args, root: str) -> list[str]:
+    return [
+        "--config", str(ROOT / "configs" / f"{config}.yaml"), f"--data.data_dir={args.data_dir}",
+        "--data.download=false", "--trainer.limit_val_batches=0", f"--trainer.default_root_dir={root}",
+        f"--trainer.accelerator={args.device}", f"--trainer.precision={args.precision}",
+        *(["--model.init_args.compile=true"] if args.compile else []), *args.fit_args,
     ]  # fmt: skip
+
+
+def build(config: str, args, root: str, user: bool):
+    """The config's trainer, model and data module, as the console script builds them."""
     argv, sys.argv = sys.argv, sys.argv[:1]  # LightningCLI warns when it also sees this script's own arguments
     try:
-        cli = run_cli(args, run=False)
+        extra = [] if user else ["--trainer.logger=false", "--model.init_args.metrics=false"]
+        cli = run_cli(cli_args(config, args, root) + extra, run=False)
     finally:
         sys.argv = argv
-    cli.datamodule.setup("fit")
-    return cli.model, cli.datamodule
+    return cli
+
+
+def hparams(cli) -> dict:
+    """The model's settings as plain JSON values (for the bare loop, in or out of this process)."""
+    hp = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dict(cli.model.hparams).items()}
+    hp["batch_size"] = cli.datamodule.batch_size
+    return hp
 
 
 class _StopWatch(L.Callback):
@@ -74,13 +96,18 @@ class _StopWatch(L.Callback):
         self.seen += 1
 
 
-def run_lightning(model, dm, warmup: int, steps: int, device: str, sync, precision: str) -> float:
+def run_fit(cli, user: bool, warmup: int, steps: int, sync) -> float:
     watch = _StopWatch(warmup, steps, sync)
-    trainer = L.Trainer(
-        accelerator=device, devices=1, max_epochs=-1, logger=False, callbacks=[watch], limit_val_batches=0,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, precision=precision,
-    )  # fmt: skip
-    trainer.fit(model, dm)
+    if user:
+        trainer = cli.trainer
+        trainer.callbacks.append(watch)
+    else:
+        trainer = L.Trainer(
+            accelerator=cli.trainer.accelerator, devices=1, max_epochs=-1, logger=False, callbacks=[watch],
+            limit_val_batches=0, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+            precision=cli.trainer.precision_plugin.precision, log_every_n_steps=cli.trainer.log_every_n_steps,
+        )  # fmt: skip
+    trainer.fit(cli.model, cli.datamodule)
     return watch.elapsed
 
 
@@ -102,31 +129,17 @@ class _TutorialMNIST(Dataset):
         return self.transform(Image.fromarray(self.images[i], mode="L")), self.labels[i]
 
 
-def tensor_batches(images: torch.Tensor, labels: torch.Tensor, batch: int, device) -> Iterator:
-    """The ceiling's data: the whole dataset normalised once, batches cut from a fresh permutation."""
-    x = to_unit_range(images.to(device))  # (N, 1, 28, 28) in [-1, 1]
-    y = labels.to(device)
-    while True:
-        perm = torch.randperm(len(y), device=device)
-        for s in range(0, len(y) - batch + 1, batch):
-            idx = perm[s : s + batch]
-            yield x[idx], y[idx]
-
-
-def tutorial_batches(images: torch.Tensor, labels: torch.Tensor, batch: int, device, workers: int) -> Iterator:
-    loader = DataLoader(_TutorialMNIST(images, labels), batch_size=batch, shuffle=True, drop_last=True,
-                        num_workers=workers, persistent_workers=workers > 0)  # fmt: skip
+def tutorial_batches(images: torch.Tensor, labels: torch.Tensor, batch: int, device) -> Iterator:
+    loader = DataLoader(_TutorialMNIST(images, labels), batch_size=batch, shuffle=True, drop_last=True)
     while True:
         for x, y in loader:
             yield x.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
 
-def run_plain(model, batches: Iterator, warmup: int, steps: int, sync, precision: str) -> float:
-    """The training step of `GAN.training_step` (n_critic 1 or more) without Lightning."""
-    autocast = torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=precision == "bf16-mixed")
-    opt_g, opt_d = model.configure_optimizers()
-    d_params, n_critic = model.d_parameters(), model.hparams.n_critic
-    model.train()
+def run_bare(hp: dict, batches: Iterator, warmup: int, steps: int, sync, device: str, args) -> float:
+    model = BareGAN(hp, device, args.precision)
+    if args.compile:
+        model.compile()
     for i in range(warmup + steps + 1):
         if i == warmup:
             sync()
@@ -134,67 +147,84 @@ def run_plain(model, batches: Iterator, warmup: int, steps: int, sync, precision
         elif i == warmup + steps:
             sync()
             return time.perf_counter() - t0
-        real, labels = next(batches)
-        n, g_turn = real.size(0), (i + 1) % n_critic == 0
-        z, fake_labels = model.sample_z(n), model.sample_labels(n)
-        with torch.set_grad_enabled(g_turn), autocast:
-            fake = model.generate(z, fake_labels)
-        with autocast:
-            d_real, d_fake = model.discriminate(real, labels), model.discriminate(fake.detach(), fake_labels)
-        d_loss = model.loss_fn.d_loss(d_real, d_fake)
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
-        if g_turn:
-            for p in d_params:
-                p.requires_grad_(False)
-            with autocast:
-                d_fake = model.discriminate(fake, fake_labels)
-            g_loss = model.loss_fn.g_loss(d_fake)
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
-            for p in d_params:
-                p.requires_grad_(True)
+        model.step(*next(batches))
     raise AssertionError("unreachable")
 
 
-def measure(config: str, args) -> dict[str, list[float]]:
-    batch = build(config, args.data_dir, [])[1].batch_size
-    steps = args.steps or min(max(args.images // batch, 20), 300)
+def measure(config: str, args, work: Path) -> tuple[dict[str, list[float]], int, int]:
+    """{mode: [seconds per batch, ...]}, the batch size and the timed batches per measurement."""
+    probe = build(config, args, str(work / "probe"), user=False)
+    probe.datamodule.setup("fit")
+    hp, ds = hparams(probe), probe.datamodule.train_set
+    batch, per_epoch = hp["batch_size"], len(ds) // hp["batch_size"]
+    steps = args.steps or max(1, min(per_epoch - args.warmup - 1, args.max_steps))
     device = "cuda" if args.device == "gpu" else "cpu"
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    rates: dict[str, list[float]] = {m: [] for m in MODES}
-    for _ in range(args.repeats):
+    times: dict[str, list[float]] = {m: [] for m in MODES}
+    for r in range(args.repeats):
         for mode in MODES:  # interleaved: slow phases of a shared machine hit every mode alike
-            L.seed_everything(0, verbose=False)
-            model, dm = build(config, args.data_dir, args.lightning_args if mode == "lightning" else [])
-            if mode == "lightning":
-                seconds = run_lightning(model, dm, args.warmup, steps, args.device, sync, args.precision)
+            L.seed_everything(r, verbose=False)
+            if mode.startswith("fit"):
+                user = mode == "fit (user)"
+                cli = build(config, args, str(work / f"{config}-{r}-{user}"), user=user)
+                seconds = run_fit(cli, user, args.warmup, steps, sync)
             else:
-                model.to(device)
-                ds = dm.train_set
-                if mode == "plain":
-                    batches = tensor_batches(ds.images, ds.labels, batch, device)
-                else:
-                    batches = tutorial_batches(ds.images, ds.labels, batch, device, args.tutorial_workers)
-                seconds = run_plain(model, batches, args.warmup, steps, sync, args.precision)
-            rates[mode].append(batch * steps / seconds)
-    return rates
+                make = tensor_batches if mode == "bare" else tutorial_batches
+                seconds = run_bare(
+                    hp, make(ds.images, ds.labels, batch, device), args.warmup, steps, sync, device, args
+                )
+            times[mode].append(seconds / steps)
+    return times, batch, steps
 
 
-def table(results: dict[str, dict[str, list[float]]], batches: dict[str, int]) -> str:
+def whole_process(config: str, args, work: Path) -> dict[str, list[float]]:
+    """Wall seconds of whole processes training `args.whole_process` epochs: console script vs bare loop."""
+    probe = build(config, args, str(work / "probe-whole"), user=False)
+    hp_file = work / f"{config}.json"
+    hp_file.write_text(json.dumps(hparams(probe)))
+    env = {**os.environ, "WANDB_MODE": "offline", "OMP_NUM_THREADS": str(args.threads or torch.get_num_threads())}
+    epochs = str(args.whole_process)
+    walls: dict[str, list[float]] = {"fit": [], "bare": []}
+    for r in range(args.repeats):
+        root = work / f"{config}-whole-{r}"
+        fit_cmd = [sys.executable, "-m", "gan_lightning", "fit", *cli_args(config, args, str(root)),
+                   f"--trainer.max_epochs={epochs}", "--trainer.enable_progress_bar=false"]  # fmt: skip
+        device = "cuda" if args.device == "gpu" else "cpu"
+        bare_cmd = [sys.executable, str(ROOT / "benchmarks" / "bare_loop.py"), "--hparams", str(hp_file),
+                    "--data_dir", args.data_dir, "--epochs", epochs, "--device", device,
+                    "--precision", args.precision, "--seed", str(r)]  # fmt: skip
+        for name, cmd in (("fit", fit_cmd), ("bare", bare_cmd)):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, env=env, cwd=work, capture_output=True)
+            walls[name].append(time.perf_counter() - t0)
+    return walls
+
+
+def table(results: dict, batches: dict, steps: dict) -> str:
     lines = [
-        "| config | batch | Lightning fit (img/s) | plain loop (img/s) | tutorial DataLoader (img/s) "
-        "| fit / plain | fit / tutorial |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| config | batch | timed batches | fit (user) batches/s | fit (plain) batches/s | bare batches/s "
+        "| tutorial batches/s | fit (user) img/s | fit (user) / bare | fit (plain) / bare | overhead ms/batch "
+        "| fit (user) / tutorial |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for config, rates in results.items():
-        med = {m: statistics.median(v) for m, v in rates.items()}
+    for config, times in results.items():
+        med = {m: statistics.median(v) for m, v in times.items()}  # seconds per batch
+        rate = {m: 1.0 / s for m, s in med.items()}
         lines.append(
-            f"| {config} | {batches[config]} | {med['lightning']:,.0f} | {med['plain']:,.0f} | {med['tutorial']:,.0f} "
-            f"| {med['lightning'] / med['plain']:.2f}x | {med['lightning'] / med['tutorial']:.2f}x |"
+            f"| {config} | {batches[config]} | {steps[config]} "
+            f"| {rate['fit (user)']:,.1f} | {rate['fit (plain)']:,.1f} "
+            f"| {rate['bare']:,.1f} | {rate['tutorial']:,.1f} | {rate['fit (user)'] * batches[config]:,.0f} "
+            f"| {med['bare'] / med['fit (user)']:.2f}x | {med['bare'] / med['fit (plain)']:.2f}x "
+            f"| {(med['fit (user)'] - med['bare']) * 1e3:+.2f} | {med['tutorial'] / med['fit (user)']:.2f}x |"
         )
+    return "\n".join(lines)
+
+
+def whole_table(walls: dict) -> str:
+    lines = ["| config | fit process (s) | bare process (s) | fit / bare speed |", "| --- | ---: | ---: | ---: |"]
+    for config, w in walls.items():
+        fit, bare = statistics.median(w["fit"]), statistics.median(w["bare"])
+        lines.append(f"| {config} | {fit:.1f} | {bare:.1f} | {bare / fit:.2f}x |")
     return "\n".join(lines)
 
 
@@ -203,43 +233,51 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--configs", nargs="+", default=CONFIGS, choices=CONFIGS, metavar="CONFIG")
     p.add_argument("--data_dir", default="data", help="IDX files (else the shipped 6,000-digit sample)")
     p.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
-    p.add_argument("--images", type=int, default=2560, help="timed images per measurement (20..300 batches)")
-    p.add_argument("--steps", type=int, default=None, help="timed batches per measurement (overrides --images)")
-    p.add_argument("--warmup", type=int, default=5, help="untimed batches first (allocator, caches, compile)")
+    p.add_argument("--steps", type=int, default=None, help="timed batches per measurement (default: one epoch's worth)")
+    p.add_argument("--max_steps", type=int, default=2000, help="cap on the default timed batches")
+    p.add_argument("--warmup", type=int, default=10, help="untimed batches first (allocator, caches, compile)")
     p.add_argument("--repeats", type=int, default=3, help="measurements per mode; the median is reported")
-    p.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed"], help="all three modes")
-    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
-    p.add_argument("--tutorial_workers", type=int, default=0, help="DataLoader workers of the tutorial mode")
+    p.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed", "16-mixed"])
+    p.add_argument("--compile", action="store_true", help="torch.compile the nets in every mode")
+    p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (0: torch's choice)")
+    p.add_argument("--whole_process", type=int, default=0, metavar="EPOCHS", help="also time whole processes")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "throughput_cpu.md"))
-    p.add_argument("--lightning_args", nargs=argparse.REMAINDER, default=[], help="CLI overrides for fit only")
+    p.add_argument("--fit_args", nargs=argparse.REMAINDER, default=[], help="CLI overrides for both fit modes")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    os.environ.setdefault("WANDB_MODE", "offline")  # the user's fit logs to W&B; offline here, as without credentials
 
-    results, batches = {}, {}
-    for config in args.configs:
-        results[config] = measure(config, args)
-        batches[config] = build(config, args.data_dir, [])[1].batch_size
-        print(f"{config}: " + "; ".join(f"{m} " + " ".join(f"{r:,.0f}" for r in v) for m, v in results[config].items()))
+    results, batches, steps, walls = {}, {}, {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for config in args.configs:
+            results[config], batches[config], steps[config] = measure(config, args, Path(tmp))
+            print(
+                f"{config}: "
+                + "; ".join(f"{m} " + " ".join(f"{1 / s:,.1f}" for s in v) for m, v in results[config].items())
+            )
+            if args.whole_process:
+                walls[config] = whole_process(config, args, Path(tmp))
+                print(f"{config} whole process: {walls[config]}")
     command = "python benchmarks/throughput.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    header = (
-        f"Training throughput, median of {args.repeats} interleaved runs of {args.steps or args.images} "
-        f"{'batches' if args.steps else 'images (20..300 batches)'} after "
-        f"{args.warmup} warm-up batches, precision {args.precision}.\n\n"
-        f"- command: `{command.strip()}`\n- machine: {platform.processor() or ''} "
-        f"{platform.machine()}, device {args.device}, torch {torch.__version__}, lightning {L.__version__}, "
-        f"{torch.get_num_threads()} thread(s)\n"
+    report = (
+        f"Training throughput, median of {args.repeats} interleaved measurements per mode; each times the "
+        f"given number of batches inside one epoch after {args.warmup} warm-up batches. Precision "
+        f"{args.precision}{', compiled' if args.compile else ''}.\n\n"
+        f"- command: `{command.strip()}`\n- machine: {platform.processor() or ''} {platform.machine()}, "
+        f"device {torch.cuda.get_device_name() if args.device == 'gpu' else 'cpu'}, torch {torch.__version__}, "
+        f"lightning {L.__version__}, {torch.get_num_threads()} thread(s)\n\n" + table(results, batches, steps)
     )
+    if walls:
+        report += f"\n\nWhole processes of {args.whole_process} epochs (startup included, no validation):\n\n"
+        report += whole_table(walls)
+    raw = "\n".join(f"- {c}: " + "; ".join(f"{m} " + ", ".join(f"{1 / s:,.1f}" for s in v) for m, v in t.items())
+                    for c, t in results.items())  # fmt: skip
+    report += "\n\nEvery measurement (batches/s, in run order):\n\n" + raw + "\n"
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    samples = "\n".join(
-        f"- {config}: " + "; ".join(f"{m} " + ", ".join(f"{r:,.0f}" for r in v) for m, v in rates.items())
-        for config, rates in results.items()
-    )
-    out.write_text(
-        header + "\n" + table(results, batches) + "\n\nEvery measurement (img/s, in run order):\n\n" + samples + "\n"
-    )
-    print(table(results, batches))
+    out.write_text(report)
+    print(report)
     print(f"written to {out}")
 
 

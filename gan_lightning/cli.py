@@ -13,9 +13,11 @@ import signal
 import sys
 from typing import NoReturn
 
+from lightning.pytorch.callbacks import ProgressBar as LightningProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from gan_lightning.callbacks.progress import ProgressBar
 from gan_lightning.callbacks.shutdown import GracefulShutdown, TrainingInterrupted
 from gan_lightning.checkpoints import check_hparams, check_model_kind, read_checkpoint
 from gan_lightning.data import MNISTDataModule
@@ -87,6 +89,12 @@ class GANCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs):
         trainer = super().instantiate_trainer(**kwargs)
         trainer.callbacks.insert(0, GracefulShutdown())  # Ctrl-C / SIGTERM stop between batches, resumable
+        # Lightning's default bar redraws every batch, reading the losses each time (a host sync per
+        # batch); ours redraws at log steps. A bar the config names itself is kept as it is.
+        configured = self._get(self.config_init, "trainer", default={}).get("callbacks") or []
+        default_bar = trainer.progress_bar_callback
+        if default_bar is not None and not any(isinstance(cb, LightningProgressBar) for cb in configured):
+            trainer.callbacks[trainer.callbacks.index(default_bar)] = ProgressBar()
         return trainer
 
     def before_fit(self) -> None:

@@ -1,12 +1,18 @@
-"""Divergence guard: a non-finite D or G loss never reaches `backward()` and `optimizer.step()`.
+"""Divergence guard: a non-finite D or G loss never ends up in a checkpoint.
 
 A NaN or Inf loss poisons the weights (and Adam's moments) in one step, and every checkpoint
-after it. `GAN.training_step` asks `NonFiniteGuard.ok(...)` before each backward pass:
+after it. Asking "is this loss finite?" before every backward pass would cost a host-device sync
+per optimizer step, which on a GPU drains the launch queue every batch. So the check is deferred:
 
-- ``on_nonfinite="stop"`` (default): raise `DivergenceError` naming the step, the network and the
-  last finite losses. The `ModelCheckpoint`s are told not to save on this exception, so
-  `last.ckpt` stays the last good (pre-divergence) checkpoint.
-- ``on_nonfinite="skip"``: leave that optimizer step out, count it (`train/skipped_steps`), go on.
+- ``on_nonfinite="stop"`` (default): the losses stay on the device (`TrainingScalars`) and are
+  read once per log step, at the end of each epoch and before any checkpoint is written
+  (`GAN.on_save_checkpoint`). A non-finite one raises `DivergenceError` naming the step, the
+  network and the last finite losses. The `ModelCheckpoint`s are told not to save on this
+  exception, so no diverged state is ever saved and `last.ckpt` stays the last good checkpoint.
+  The steps between the bad one and the check do run (on weights that are already lost).
+- ``on_nonfinite="skip"``: each loss is checked before its backward pass (one host sync per
+  optimizer step: deciding to skip needs the value), the step is left out and counted
+  (`train/skipped_steps`), and training goes on.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 ON_NONFINITE = ("stop", "skip")
+NETWORKS = {"d_loss": "discriminator", "g_loss": "generator"}
 
 
 class DivergenceError(RuntimeError):
@@ -24,38 +31,44 @@ class DivergenceError(RuntimeError):
 
 
 class NonFiniteGuard:
+    """What to do about a non-finite loss, and the error that names it.
+
+    Args:
+        on_nonfinite: ``"stop"`` or ``"skip"`` (see the module docstring).
+
+    Raises:
+        ValueError: `on_nonfinite` is not one of `ON_NONFINITE`.
+    """
+
     def __init__(self, on_nonfinite: str = "stop") -> None:
         if on_nonfinite not in ON_NONFINITE:
             raise ValueError(f"on_nonfinite must be one of {ON_NONFINITE}, got {on_nonfinite!r}")
         self.on_nonfinite = on_nonfinite
-        self.last_finite: dict[str, float] = {}  # "d_loss"/"g_loss" -> value
-        self.last_finite_step: int | None = None
         self.skipped = 0
 
-    def ok(self, module: Any, network: str, name: str, loss: torch.Tensor) -> bool:
-        """True when `loss` is finite (and remembered); else stop or report a skip."""
-        value = loss.detach()
-        if bool(torch.isfinite(value).all()):
-            self.last_finite[name] = float(value)
-            self.last_finite_step = int(module.global_step)
-            return True
-        trainer = module._trainer  # None outside a Trainer (plain unit tests)
-        where = f"step {module.global_step}" + (
-            f" (epoch {trainer.current_epoch}, batch {trainer.fit_loop.epoch_loop.batch_idx})" if trainer else ""
-        )
-        if self.on_nonfinite == "skip":
-            self.skipped += 1
+    @property
+    def checks_every_step(self) -> bool:
+        return self.on_nonfinite == "skip"
+
+    def skip(self, loss: torch.Tensor) -> bool:
+        """``skip`` mode: True (and counted) when `loss` is not finite. One host sync."""
+        if bool(torch.isfinite(loss.detach()).all()):
             return False
-        last = ", ".join(f"{k}={v:.4g}" for k, v in sorted(self.last_finite.items())) or "none yet"
+        self.skipped += 1
+        return True
+
+    def stop(self, trainer: Any, name: str, value: float, where: str, last: dict[str, float], last_step) -> None:
+        """Raise `DivergenceError` for loss `name` (``d_loss``/``g_loss``) = `value` at `where`,
+        after telling every `ModelCheckpoint` not to save the (diverged) state on the way out."""
         kept = ""
-        if trainer is not None:
-            for cb in trainer.checkpoint_callbacks:
-                if isinstance(cb, ModelCheckpoint):
-                    cb.save_on_exception = False  # keep last.ckpt: the weights now may already be diverged
-                    kept = kept or cb.last_model_path or cb.best_model_path
+        for cb in getattr(trainer, "checkpoint_callbacks", []):
+            if isinstance(cb, ModelCheckpoint):
+                cb.save_on_exception = False  # keep last.ckpt: the weights now are already diverged
+                kept = kept or cb.last_model_path or cb.best_model_path
+        finite = ", ".join(f"{k}={v:.4g}" for k, v in sorted(last.items())) or "none yet"
         raise DivergenceError(
-            f"training diverged at {where}: the {network} loss {name} is {float(value)}; "
-            f"last finite losses: {last} (step {self.last_finite_step}); "
+            f"training diverged at {where}: the {NETWORKS[name]} loss {name} is {value}; "
+            f"last finite losses: {finite} (step {last_step}); "
             + (f"last good checkpoint kept: {kept}" if kept else "no checkpoint written yet")
             + "; lower the learning rates, or set model.init_args.on_nonfinite: skip"
         )

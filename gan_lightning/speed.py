@@ -33,6 +33,22 @@ def apply_to_nets(nets: list[nn.Module], compile: bool, channels_last: bool) -> 
             net.compile()
 
 
-def adam_kwargs(fused: bool, device: torch.device) -> dict[str, Any]:
-    """Adam's `fused=True` (one kernel for the whole update) only where it exists: CUDA."""
-    return {"fused": True} if fused and device.type == "cuda" else {}
+FUSED_DEVICES = ("cpu", "cuda")
+
+
+def adam_kwargs(
+    fused: bool, device: torch.device, precision: str = "32-true", clipping: bool = False
+) -> dict[str, Any]:
+    """Adam's `fused=True` where torch has the kernel (CPU and CUDA): one kernel for the whole update,
+    and no host sync (the other implementations read each parameter's step count on the host).
+
+    Not with mixed precision and gradient clipping: a fused Adam unscales the gradients inside its
+    own step, so Lightning would not unscale them before `on_before_optimizer_step`, where they are
+    clipped (and its mixed-precision plugins refuse to clip for such an optimizer); the for-each
+    implementation keeps clipping on true values there.
+    """
+    if not fused or device.type not in FUSED_DEVICES:
+        return {}
+    if precision.endswith("-mixed") and clipping:
+        return {"foreach": device.type == "cuda"}
+    return {"fused": True}

@@ -4,5 +4,13 @@ from gan_lightning.callbacks.animation import TrainingAnimation
 from gan_lightning.callbacks.curves import LossCurves
 from gan_lightning.callbacks.images import ImageGridLogger, ScheduledImages
 from gan_lightning.callbacks.interpolation import LatentInterpolation
+from gan_lightning.callbacks.progress import ProgressBar
 
-__all__ = ["ImageGridLogger", "LatentInterpolation", "LossCurves", "ScheduledImages", "TrainingAnimation"]
+__all__ = [
+    "ImageGridLogger",
+    "LatentInterpolation",
+    "LossCurves",
+    "ProgressBar",
+    "ScheduledImages",
+    "TrainingAnimation",
+]

@@ -1,10 +1,12 @@
 """Loss curves as a PNG, for users who look at files rather than a dashboard.
 
-Collects the per-step training scalars the GAN modules log (D and G losses, and the mean
-D(x) / D(G(z)) probabilities) and plots them to `<run folder>/loss_curves.png` after every
-epoch and at the end. The history is part of the checkpoint, so the curves of a resumed run start
-at step 0. Plotted with matplotlib's object API: no pyplot, so no global backend is switched
-(safe inside notebooks and on machines without a display).
+Collects the training scalars the GAN modules log (D and G losses, and the mean D(x) / D(G(z))
+probabilities; each point the mean over the batches since the previous log step) and plots them
+to `<run folder>/loss_curves.png` after every epoch and at the end. The points come from the
+module's `last_window`, plain Python numbers, so collecting them never waits for the device.
+The history is part of the checkpoint, so the curves of a resumed run start at step 0. Plotted
+with matplotlib's object API: no pyplot, so no global backend is switched (safe inside notebooks
+and on machines without a display).
 """
 
 from __future__ import annotations
@@ -17,18 +19,16 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from matplotlib.figure import Figure
 
-from gan_lightning.callbacks.images import generator_steps
 from gan_lightning.callbacks.sinks import run_dir
 from gan_lightning.runs import fresh_path
 
-# logged key -> (panel, label); the G loss is logged only on batches that make a G step.
+# logged key -> (panel, label); the G loss is present only in windows with a G step.
 CURVES = {
     "train/d_loss": (0, "D loss"),
     "train/g_loss": (0, "G loss"),
     "train/d_real": (1, "D(x), real"),
     "train/d_fake": (1, "D(G(z)), fake"),
 }
-G_KEYS = ("train/g_loss",)
 
 
 def _smooth(values: torch.Tensor, window: int) -> torch.Tensor:
@@ -68,7 +68,7 @@ def plot_curves(history: dict[str, list[tuple[int, float]]], path: Path, smooth:
 
 
 class LossCurves(Callback):
-    """Record the training scalars every batch and plot them to `<run folder>/loss_curves.png`.
+    """Record the training scalars at every log step and plot them to `<run folder>/loss_curves.png`.
 
     Args:
         every_n_epochs: re-plot after every N-th epoch (None: only at the end of training).
@@ -87,27 +87,20 @@ class LossCurves(Callback):
         self.history: dict[str, list[tuple[int, float]]] = {key: [] for key in CURVES}
         self.path: Path | None = None  # chosen on the first plot of a fit, then updated in place
         self._dir: Path | None = None
-        self._last_g_step: int | None = None
+        self._seen: dict | None = None  # the module's window recorded last
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         self._dir = run_dir(trainer)
         self.path = None
 
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._last_g_step = generator_steps(trainer, pl_module)
-
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
-        if not trainer.is_global_zero:
+        window = getattr(pl_module, "last_window", None)  # {"step": int, key: float}, new at each log step
+        if not trainer.is_global_zero or window is None or window is self._seen:
             return
-        metrics, step = trainer.callback_metrics, trainer.global_step
-        g_step = generator_steps(trainer, pl_module)
-        g_moved, self._last_g_step = g_step != self._last_g_step, g_step
+        self._seen = window
         for key in CURVES:
-            # A key logged with on_step and on_epoch appears as `<key>_step`; otherwise as `<key>`.
-            value = metrics.get(f"{key}_step", metrics.get(key))
-            if value is None or (key in G_KEYS and not g_moved):  # a stale G value from an earlier batch
-                continue
-            self.history[key].append((step, float(value)))
+            if key in window:
+                self.history[key].append((window["step"], window[key]))
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0:

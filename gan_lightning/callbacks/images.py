@@ -33,8 +33,8 @@ def _check_count(name: str, value: Any) -> None:
 
 def generator_steps(trainer: L.Trainer, pl_module: L.LightningModule) -> int:
     """Generator updates so far (`trainer.global_step` counts D and G optimizer steps together)."""
-    g_steps = getattr(pl_module, "g_steps", None)
-    return int(g_steps) if g_steps is not None else trainer.global_step
+    g_steps = getattr(pl_module, "generator_steps", None)  # a Python int: reading it costs no host sync
+    return g_steps if isinstance(g_steps, int) else trainer.global_step
 
 
 class ScheduledImages(Callback):

@@ -9,6 +9,8 @@ on generator progress reads `self.g_steps` instead.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,13 +25,8 @@ from gan_lightning.losses import get_loss, gradient_penalty
 from gan_lightning.metrics.inception import check_inception_weights
 from gan_lightning.metrics.validation import SampleQuality
 from gan_lightning.modules.ema import ExponentialMovingAverage
-from gan_lightning.nets import (
-    DCGANDiscriminator,
-    DCGANGenerator,
-    MLPDiscriminator,
-    MLPGenerator,
-    spectral_normalize,
-)
+from gan_lightning.modules.scalars import D_KEYS, TrainingScalars
+from gan_lightning.nets import build_nets, spectral_normalize
 from gan_lightning.speed import adam_kwargs, apply_to_nets, check_speed_args
 from gan_lightning.strategies import prepare_ddp_for_gan
 
@@ -101,7 +98,8 @@ class GAN(L.LightningModule):
             its optimizer steps; with ``16-mixed`` on the unscaled gradients (see `on_before_optimizer_step`).
         compile: ``torch.compile`` G and D at setup.
         channels_last: NHWC memory order for the conv weights (activations follow them).
-        fused_adam: Adam's fused CUDA kernel (ignored on CPU; not with ``16-mixed`` + clipping).
+        fused_adam: Adam's fused kernel (CPU and CUDA): one kernel per update and no host syncs; off,
+            torch's default Adam reads its step counts on the host. Not with mixed precision + clipping.
         on_nonfinite: a NaN/Inf D or G loss ``"stop"``s training with a `DivergenceError` (last.ckpt
             keeps the last good weights) or ``"skip"``s that optimizer step (see `gan_lightning.guard`).
     """
@@ -149,7 +147,7 @@ class GAN(L.LightningModule):
         grad_clip_algorithm: Literal["norm", "value"] = "norm",
         compile: bool = False,
         channels_last: bool = False,
-        fused_adam: bool = False,
+        fused_adam: bool = True,
         on_nonfinite: Literal["stop", "skip"] = "stop",
     ) -> None:
         super().__init__()
@@ -187,61 +185,36 @@ class GAN(L.LightningModule):
         self.generator_ema = ExponentialMovingAverage(self.g_modules(), ema_decay) if ema_decay is not None else None
         # Not an nn.Module: the metrics' classifier stays out of state_dict and checkpoints.
         self.quality = SampleQuality(self.conditional, metric_samples, inception_weights) if metrics else None
-        # Counts generator updates; saved with the module so resumes keep counting.
+        # Counts generator updates: a buffer so checkpoints carry it, a host copy so reading it costs no sync.
         self.register_buffer("g_steps", torch.zeros((), dtype=torch.long))
-        # Reliability (gan_lightning/guard.py, resume.py): loss check before each backward; RNG states
-        # loaded from a checkpoint, put back in on_train_start.
+        self._g_steps = 0
+        self.register_load_state_dict_post_hook(lambda module, _: module._read_counters())
+        # The hot path's fixed lists: each net's parameters, frozen during the other net's step.
+        self._g_params, self._d_params = self.g_parameters(), self.d_parameters()
+        # Training scalars stay on the device between log steps (modules/scalars.py); the divergence
+        # guard reads them there (guard.py). RNG states loaded from a checkpoint wait for on_train_start.
+        self.scalars = TrainingScalars()
         self.guard = NonFiniteGuard(on_nonfinite)
+        self.last_window: dict[str, float] | None = None  # the last logged means, for LossCurves
+        self._step_of_d = 0
         self._rng_to_restore: dict | None = None
+
+    def _read_counters(self) -> None:
+        self._g_steps = int(self.g_steps)  # once per load_state_dict, never in the training loop
 
     # -- construction (ConditionalGAN overrides the conditioning part only) -------------------
     def build_conditioning(self) -> None:
         self.g_cond_dim = self.d_cond_dim = 0
 
     def build_nets(self) -> tuple[nn.Module, nn.Module]:
-        hp = self.hparams
-        common = dict(image_size=hp.image_size, channels=hp.channels)
-        if hp.arch == "dcgan":
-            g = DCGANGenerator(latent_dim=hp.latent_dim, ngf=hp.ngf, cond_dim=self.g_cond_dim, **common)
-            d = DCGANDiscriminator(
-                ndf=hp.ndf,
-                norm=hp.d_norm or "batchnorm",
-                cond_dim=self.d_cond_dim,
-                minibatch_std=hp.minibatch_std,
-                **common,
-            )
-            return g, d
-        body = dict(
-            activation=hp.activation,
-            negative_slope=hp.negative_slope,
-            norm_eps=hp.norm_eps,
-            norm_after_activation=hp.norm_after_activation,
-            plain_first_layer=hp.plain_first_layer,
-        )
-        g = MLPGenerator(
-            latent_dim=hp.latent_dim,
-            hidden=hp.g_hidden,
-            cond_dim=self.g_cond_dim,
-            output=hp.g_output,
-            norm=hp.g_norm or "none",
-            **common,
-            **body,
-        )
-        d = MLPDiscriminator(
-            hidden=hp.d_hidden,
-            cond_dim=self.d_cond_dim,
-            norm=hp.d_norm or "none",
-            dropout=hp.d_dropout,
-            minibatch_std=hp.minibatch_std,
-            **common,
-            **body,
-        )
-        return g, d
+        return build_nets(self.hparams, self.g_cond_dim, self.d_cond_dim)
 
     def configure_optimizers(self):
         hp = self.hparams
         if hp.optimizer == "adam":
-            fused = adam_kwargs(hp.get("fused_adam", False), self.device)
+            precision = str(self.trainer.precision) if self._trainer is not None else "32-true"
+            clipping = hp.get("grad_clip_val") is not None
+            fused = adam_kwargs(hp.get("fused_adam", False), self.device, precision, clipping)
             make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=tuple(hp.betas), **fused)  # noqa: E731
         else:
             make = lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=hp.momentum)  # noqa: E731
@@ -309,56 +282,126 @@ class GAN(L.LightningModule):
         finally:
             g.train(was_training)
 
-    # -- training ---------------------------------------------------------------------------
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The sampling path: images (n, C, H, W) in [-1, 1] from noise (n, latent_dim) [and labels (n,)],
+        drawn like every sample the project shows (eval mode, no grad, the EMA generator if kept)."""
+        return self.decode(z, labels)
+
+    # -- training: sample; D step; G step; EMA ---------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         real, labels = batch  # (B, C, H, W) in [-1, 1], (B,)
         opt_g, opt_d = self.optimizers()
-        n = real.size(0)
         g_turn = (batch_idx + 1) % self.hparams.n_critic == 0
-
-        z, fake_labels = self.sample_z(n), self.sample_labels(n)
-        # On a G turn keep the graph through G so the G step reuses these fakes (one G forward).
-        with torch.set_grad_enabled(g_turn):
+        z, fake_labels = self.sample_z(real.size(0)), self.sample_labels(real.size(0))
+        with torch.set_grad_enabled(g_turn):  # on a G turn the G step reuses these fakes: one G forward
             fake = self.generate(z, fake_labels)  # (B, C, H, W)
 
-        with self.toggled_optimizer(opt_d):
+        # D step: score real digits up and (detached) fakes down.
+        d_scalars = self.discriminator_step(opt_d, real, labels, fake.detach(), fake_labels)
+        # G step, every n_critic-th batch: make the frozen D score the same fakes up.
+        g_loss = None
+        if g_turn and d_scalars is not None:
+            g_loss = self.generator_step(opt_g, fake, fake_labels)
+        self.end_batch(batch_idx, d_scalars, g_loss)
+
+    def discriminator_step(
+        self, opt: Any, real: torch.Tensor, labels: torch.Tensor, fake: torch.Tensor, fake_labels: torch.Tensor | None
+    ) -> torch.Tensor | None:
+        """One D update. Returns (d_loss, mean D(x), mean D(G(z))) (3,) on the device; None if skipped."""
+        step = self.global_step
+        with self.frozen(self._g_params):
             d_real = self.discriminate(real, labels)  # (B,) logits
-            d_fake = self.discriminate(fake.detach(), fake_labels)
+            d_fake = self.discriminate(fake, fake_labels)
             d_loss = self.loss_fn.d_loss(d_real, d_fake)
             if self.hparams.gp_weight > 0:  # the penalty's points carry the real batch's labels
                 penalty = gradient_penalty(lambda x: self.discriminate(x, labels), real, fake)
                 d_loss = d_loss + self.hparams.gp_weight * penalty
-            if not self.loss_is_finite("discriminator", "d_loss", d_loss):
-                return  # on_nonfinite: skip (stop raises): this batch makes no D and no G step
-            opt_d.zero_grad(set_to_none=True)
-            self.manual_backward(d_loss)
-            opt_d.step()
-        self.log_dict(
-            {
-                "train/d_loss": d_loss.detach(),
-                "train/d_real": torch.sigmoid(d_real.detach().float()).mean(),
-                "train/d_fake": torch.sigmoid(d_fake.detach().float()).mean(),
-            },
-            on_step=True,
-            on_epoch=True,
-            prog_bar=True,
-            batch_size=n,
-        )
+            if not self.apply_loss(opt, d_loss):
+                return None
+        self._step_of_d = step
+        probs = torch.sigmoid(torch.stack([d_real.detach().float().mean(0), d_fake.detach().float().mean(0)]))
+        return torch.cat([d_loss.detach().float().reshape(1), probs])
 
-        if g_turn:
-            with self.toggled_optimizer(opt_g):
-                g_loss = self.loss_fn.g_loss(self.discriminate(fake, fake_labels))
-                if not self.loss_is_finite("generator", "g_loss", g_loss):
-                    return
-                opt_g.zero_grad(set_to_none=True)
-                self.manual_backward(g_loss)
-                opt_g.step()
-            self.g_steps += 1
-            if self.generator_ema is not None:
-                self.generator_ema.update(self.g_modules())
-            self.log("train/g_loss", g_loss.detach(), on_step=True, on_epoch=True, prog_bar=True, batch_size=n)
-        for scheduler in self._schedulers():
+    def generator_step(self, opt: Any, fake: torch.Tensor, fake_labels: torch.Tensor | None) -> torch.Tensor | None:
+        """One G update on the fakes of the D step, D frozen; then the EMA. Returns g_loss; None if skipped."""
+        with self.frozen(self._d_params):
+            g_loss = self.loss_fn.g_loss(self.discriminate(fake, fake_labels))
+            if not self.apply_loss(opt, g_loss):
+                return None
+        self.g_steps.add_(1)  # the saved counter (a buffer); the host copy is what code reads
+        self._g_steps += 1
+        if self.generator_ema is not None:
+            self.generator_ema.update()
+        return g_loss.detach().float()
+
+    def apply_loss(self, opt: Any, loss: torch.Tensor) -> bool:
+        """backward + optimizer step (Lightning's, so precision plugins and hooks apply); False if the
+        divergence guard (``on_nonfinite: skip``) left the step out."""
+        if self.guard.checks_every_step and self.guard.skip(loss):
+            return False
+        opt.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        opt.step()
+        return True
+
+    @contextmanager
+    def frozen(self, params: list[nn.Parameter]) -> Iterator[None]:
+        """No gradients for `params` inside (the other net's step): Lightning's `toggled_optimizer`
+        without rebuilding its parameter maps every step."""
+        for p in params:
+            p.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for p in params:
+                p.requires_grad_(True)
+
+    def end_batch(self, batch_idx: int, d_scalars: torch.Tensor | None, g_loss: torch.Tensor | None) -> None:
+        for scheduler in self._schedulers():  # a skipped step still moves the schedule on
             scheduler.step()
+        if d_scalars is not None:
+            self.scalars.add(self._step_of_d, self.current_epoch, batch_idx, d_scalars, g_loss)
+        if self._logs_now(batch_idx):
+            self.log_training_scalars()
+
+    def _logs_now(self, batch_idx: int) -> bool:
+        """Log at Lightning's own log steps (the same test its logger connector makes, so no stale value
+        is ever sent), and at the epoch's last batch so that epoch means cover every batch."""
+        trainer = self.trainer
+        every = trainer.log_every_n_steps
+        if every > 0 and (trainer.fit_loop.epoch_loop._batches_that_stepped + 1) % every == 0:
+            return True
+        return batch_idx + 1 == trainer.num_training_batches or trainer.should_stop
+
+    def log_training_scalars(self) -> None:
+        """Read the device-side scalars (one host sync), stop on a non-finite loss, log the window means."""
+        self.check_finite()
+        window = self.scalars.take()
+        if window is None:
+            return
+        means, counts = window.means, window.counts
+        d_means = {f"train/{k}": means[k] for k in D_KEYS}
+        # Not prog_bar=True: Lightning turns progress-bar values into Python numbers after every batch,
+        # a host sync each time; `callbacks.ProgressBar` shows `last_window` instead.
+        self.log_dict(d_means, on_step=True, on_epoch=True, batch_size=counts["d"])
+        if counts["g"]:
+            self.log("train/g_loss", means["g_loss"], on_step=True, on_epoch=True, batch_size=counts["g"])
+        if self.guard.skipped:
+            self.log("train/skipped_steps", float(self.guard.skipped), on_step=True, on_epoch=False)
+        self.last_window = {"step": self.global_step, **{f"train/{k}": v for k, v in means.items()}}
+
+    def check_finite(self) -> None:
+        """Raise `DivergenceError` if a loss since the last check was NaN/Inf (``on_nonfinite: stop``)."""
+        bad = self.scalars.read()
+        if bad is not None:
+            where = f"step {bad.step} (epoch {bad.epoch}, batch {bad.batch})"
+            last = self.scalars.last_finite
+            self.guard.stop(self._trainer, bad.name, bad.value, where, last, self.scalars.last_finite_step)
+
+    @property
+    def generator_steps(self) -> int:
+        """Generator updates so far, as a Python int (`g_steps` is the same count as a saved buffer)."""
+        return self._g_steps
 
     def _schedulers(self) -> list:
         if self.hparams.lr_decay == "none":
@@ -383,13 +426,6 @@ class GAN(L.LightningModule):
             algorithm = self.hparams.grad_clip_algorithm
             self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm=algorithm)
 
-    def loss_is_finite(self, network: str, name: str, loss: torch.Tensor) -> bool:
-        """The divergence guard, asked before every backward pass (see `gan_lightning.guard`)."""
-        if self.guard.ok(self, network, name, loss):
-            return True
-        self.log("train/skipped_steps", float(self.guard.skipped), on_step=True, on_epoch=False)
-        return False
-
     # -- checkpoints: exact resume and clear mismatch errors (gan_lightning/resume.py, checkpoints.py) --
     @classmethod
     def load_from_checkpoint(cls, checkpoint_path, *args: Any, **kwargs: Any):
@@ -402,6 +438,9 @@ class GAN(L.LightningModule):
         return super().load_from_checkpoint(checkpoint_path, *args, **kwargs)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # The deferred divergence check runs before anything is written: a diverged state is never saved.
+        if self.guard.on_nonfinite == "stop":
+            self.check_finite()
         checkpoint[resume.RNG_KEY] = resume.rng_state()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:

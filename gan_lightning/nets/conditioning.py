@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 CONDITIONINGS = ("onehot", "embedding")  # what LabelEncoder builds; the CGAN adds "projection"
@@ -44,11 +43,13 @@ class LabelEncoder(nn.Module):
                     f"embed_dim is only for conditioning='embedding'; one-hot has dim num_classes, got {embed_dim!r}"
                 )
             self.dim, self.embed = num_classes, None
+        # One-hot as a row lookup: F.one_hot checks the largest label on the host, a sync per call.
+        self.register_buffer("eye", torch.eye(num_classes), persistent=False)
 
     def forward(self, labels: torch.Tensor) -> torch.Tensor:
         if self.embed is not None:
             return self.embed(labels)
-        return F.one_hot(labels, self.num_classes).float()
+        return self.eye[labels]  # (B, num_classes)
 
 
 def broadcast_channels(cond: torch.Tensor, height: int, width: int) -> torch.Tensor:

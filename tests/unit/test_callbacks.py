@@ -77,7 +77,9 @@ def test_bad_arguments_name_themselves(make, match):
 def test_without_logger_grids_gif_interpolation_and_curves_are_files(tmp_path, tiny_dm):
     grids, anim, interp, curves = ImageGridLogger(), TrainingAnimation(), LatentInterpolation(), LossCurves()
     model = _cgan()
-    tiny_trainer(tmp_path, max_epochs=2, callbacks=[grids, anim, interp, curves]).fit(model, tiny_dm)
+    tiny_trainer(tmp_path, max_epochs=2, log_every_n_steps=1, callbacks=[grids, anim, interp, curves]).fit(
+        model, tiny_dm
+    )
 
     images = tmp_path / "images"
     # at the start, after epoch 1 (step 4) and after epoch 2 (step 8); the end adds nothing new
@@ -94,17 +96,17 @@ def test_without_logger_grids_gif_interpolation_and_curves_are_files(tmp_path, t
     assert Image.open(images / "interpolation_step=0000008.png").size == (_grid_side(10), _grid_side(10))
     plot = Image.open(tmp_path / "loss_curves.png")
     assert plot.format == "PNG" and plot.size == (800, 600)
-    assert len(curves.history["train/d_loss"]) == 4  # one point per batch
+    assert len(curves.history["train/d_loss"]) == 4  # one point per log step: every batch here
     assert model.training  # drawing put the generator back in training mode
 
 
 def test_every_n_steps_counts_generator_steps(tmp_path, tiny_dm):
     grids, curves = ImageGridLogger(every_n_epochs=None, every_n_steps=1), LossCurves()
     model = _cgan(n_critic=2)  # G steps on batches 2 and 4: global steps 3 and 6
-    tiny_trainer(tmp_path, limit_train_batches=4, callbacks=[grids, curves]).fit(model, tiny_dm)
+    tiny_trainer(tmp_path, limit_train_batches=4, log_every_n_steps=1, callbacks=[grids, curves]).fit(model, tiny_dm)
     assert [s["step"] for s in grids.saved] == [0, 3, 6]
     assert len(curves.history["train/d_loss"]) == 4
-    assert [s for s, _ in curves.history["train/g_loss"]] == [3, 6]  # not the stale value on D-only batches
+    assert [s for s, _ in curves.history["train/g_loss"]] == [3, 6]  # no G point for a D-only window
 
 
 def test_existing_files_are_never_overwritten(tmp_path, tiny_dm):
@@ -141,7 +143,9 @@ def test_tensorboard_event_file_holds_the_grids(tmp_path, tiny_dm):
 def test_fixed_noise_labels_and_history_survive_a_resume(tmp_path, tiny_dm):
     def trainer(callbacks, epochs):
         callbacks = [ModelCheckpoint(save_last=True), *callbacks]
-        return tiny_trainer(tmp_path, max_epochs=epochs, enable_checkpointing=True, callbacks=callbacks)
+        return tiny_trainer(
+            tmp_path, max_epochs=epochs, enable_checkpointing=True, log_every_n_steps=1, callbacks=callbacks
+        )
 
     grids, curves, anim = ImageGridLogger(seed=5), LossCurves(), TrainingAnimation()
     trainer([grids, curves, anim], 1).fit(_cgan(), tiny_dm)

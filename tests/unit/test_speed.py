@@ -35,15 +35,19 @@ def test_static_graph_is_refused():
         prepare_ddp_for_gan(_ddp_trainer(static_graph=True))
 
 
-def test_channels_last_weights_and_no_fused_adam_on_cpu(tmp_path, tiny_dm):
-    model = ConditionalGAN(ngf=8, ndf=8, metrics=False, channels_last=True, fused_adam=True)
+def test_channels_last_weights_and_fused_adam_on_cpu(tmp_path, tiny_dm):
+    model = ConditionalGAN(ngf=8, ndf=8, metrics=False, channels_last=True)
     tiny_trainer(tmp_path, limit_train_batches=1).fit(model, tiny_dm)
     convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
     assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
-    assert all(not opt.optimizer.defaults.get("fused") for opt in model.optimizers())
+    assert all(opt.optimizer.defaults.get("fused") for opt in model.optimizers())  # the default, CPU too
     assert int(model.g_steps) == 1
 
 
-def test_fused_adam_only_on_cuda():
-    assert adam_kwargs(True, torch.device("cuda", 0)) == {"fused": True}
-    assert adam_kwargs(True, torch.device("cpu")) == {} == adam_kwargs(False, torch.device("cuda", 0))
+def test_fused_adam_where_torch_has_it_and_not_under_16_mixed_clipping():
+    assert adam_kwargs(True, torch.device("cuda", 0)) == {"fused": True} == adam_kwargs(True, torch.device("cpu"))
+    assert adam_kwargs(False, torch.device("cuda", 0)) == {} == adam_kwargs(True, torch.device("mps"))
+    # a fused Adam unscales inside its step, after on_before_optimizer_step would have clipped
+    assert adam_kwargs(True, torch.device("cuda", 0), "16-mixed", clipping=True) == {"foreach": True}
+    assert adam_kwargs(True, torch.device("cpu"), "bf16-mixed", clipping=True) == {"foreach": False}
+    assert adam_kwargs(True, torch.device("cuda", 0), "16-mixed", clipping=False) == {"fused": True}

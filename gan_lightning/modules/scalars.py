@@ -1,0 +1,103 @@
+"""TrainingScalars: the per-batch training scalars, kept on the device until a log step.
+
+`self.log(...)` every batch costs about 0.1 ms of Python per call, and anything that turns a
+loss into a Python number (the progress bar, a finiteness check) waits for the device to catch
+up: a host-device sync that, on a GPU, drains the launch queue every batch. So the training step
+only appends each batch's scalars, still on the device, to a list; `read()` copies everything
+gathered since the last read to the host in one transfer (one sync) at log steps, at the end of
+an epoch and before a checkpoint is written, and checks it for NaN/Inf on the way.
+
+What is logged at a log step is the mean over the batches since the previous log step (a
+smoother curve than one batch's value); Lightning's epoch means come out exact because each
+window is logged with its batch count as the weight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+D_KEYS = ("d_loss", "d_real", "d_fake")  # one (3,) tensor per batch
+G_KEYS = ("g_loss",)  # one scalar per generator step
+
+
+@dataclass
+class Divergence:
+    """The first non-finite loss found by a read."""
+
+    name: str  # "d_loss" or "g_loss"
+    value: float
+    step: int  # trainer.global_step of that optimizer step
+    epoch: int
+    batch: int
+
+
+@dataclass
+class Window:
+    """Means of the training scalars over the batches read since the last `take()`."""
+
+    means: dict[str, float]
+    counts: dict[str, int]  # "d": batches with a D step, "g": generator steps
+
+
+@dataclass
+class TrainingScalars:
+    """Collects the training step's scalars on the device; `read()` brings them to the host."""
+
+    _rows: list = field(default_factory=list)  # (step, epoch, batch, d (3,) tensor, g tensor | None)
+    _sums: dict[str, float] = field(default_factory=dict)
+    _counts: dict[str, int] = field(default_factory=lambda: {"d": 0, "g": 0})
+    last_finite: dict[str, float] = field(default_factory=dict)  # the latest finite value of each loss
+    last_finite_step: int | None = None
+
+    def add(self, step: int, epoch: int, batch: int, d: torch.Tensor, g: torch.Tensor | None) -> None:
+        """One batch: `d` = (d_loss, mean D(x), mean D(G(z))) (3,), `g` = g_loss or None. No sync."""
+        self._rows.append((step, epoch, batch, d, g))
+
+    def pending(self) -> int:
+        return len(self._rows)
+
+    def read(self) -> Divergence | None:
+        """Bring the gathered rows to the host (one sync), add them to the window; the first
+        non-finite loss, if any (the rows after it are dropped: their weights are already lost)."""
+        rows, self._rows = self._rows, []
+        if not rows:
+            return None
+        gs = [r[4] for r in rows if r[4] is not None]
+        flat = torch.cat([torch.stack([r[3] for r in rows]).flatten(), *[g.reshape(1) for g in gs]])
+        values = flat.float().tolist()  # the one host-device sync
+        d_vals, g_vals = values[: 3 * len(rows)], iter(values[3 * len(rows) :])
+        for i, (step, epoch, batch, _, g) in enumerate(rows):
+            row = dict(zip(D_KEYS, d_vals[3 * i : 3 * i + 3], strict=True))
+            found = self._add_losses(row, "d", step, epoch, batch)
+            if found is not None:
+                return found
+            if g is not None:
+                found = self._add_losses({"g_loss": next(g_vals)}, "g", step + 1, epoch, batch)
+                if found is not None:
+                    return found
+        return None
+
+    def _add_losses(self, row: dict[str, float], kind: str, step: int, epoch: int, batch: int) -> Divergence | None:
+        loss = "d_loss" if kind == "d" else "g_loss"
+        if not _finite(row[loss]):
+            return Divergence(loss, row[loss], step, epoch, batch)
+        for key, value in row.items():
+            self._sums[key] = self._sums.get(key, 0.0) + value
+        self._counts[kind] += 1
+        self.last_finite[loss], self.last_finite_step = row[loss], step
+        return None
+
+    def take(self) -> Window | None:
+        """The means of everything read since the last take, and a fresh window; None if empty."""
+        if not self._counts["d"]:
+            return None
+        counts = dict(self._counts)
+        means = {k: v / counts["d" if k in D_KEYS else "g"] for k, v in self._sums.items()}
+        self._sums, self._counts = {}, {"d": 0, "g": 0}
+        return Window(means, counts)
+
+
+def _finite(x: float) -> bool:
+    return x - x == 0.0  # False for NaN and +-Inf

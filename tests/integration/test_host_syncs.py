@@ -1,0 +1,64 @@
+"""A steady-state training batch makes no host-device sync between log steps.
+
+Every `.item()`, `bool(tensor)` or `float(tensor)` dispatches `aten._local_scalar_dense`; on a GPU
+each one waits for all queued work. A `TorchDispatchMode` sees those calls on CPU too, so this runs
+anywhere: real `fit` runs of the configs as the console script builds them (their callbacks, a
+logger), counting the calls made in each batch (from the start of one batch to the start of the next).
+"""
+
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from gan_lightning.cli import run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+LOG_EVERY, BATCHES, WARMUP = 10, 40, 3
+
+
+class ScalarReads(TorchDispatchMode):
+    """Counts host reads of tensor values, per training batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batch, self.counts = -1, {}
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten._local_scalar_dense.default:
+            self.counts[self.batch] = self.counts.get(self.batch, 0) + 1
+        return func(*args, **(kwargs or {}))
+
+
+class _BatchMarker(L.Callback):
+    def __init__(self, reads: ScalarReads) -> None:
+        self.reads = reads
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.reads.batch = batch_idx
+
+
+@pytest.mark.parametrize("config", ["cgan_dcgan28", "gan_dcgan28", "cgan_mlp", "gan_mlp_tutorial_v2"])
+def test_no_host_sync_between_log_steps(tmp_path, config):
+    args = [
+        "--config", str(ROOT / "configs" / f"{config}.yaml"), "--config", str(ROOT / "configs" / "logger" / "csv.yaml"),
+        f"--trainer.default_root_dir={tmp_path}", "--trainer.max_epochs=1", f"--trainer.limit_train_batches={BATCHES}",
+        "--trainer.limit_val_batches=0", f"--trainer.log_every_n_steps={LOG_EVERY}", f"--data.data_dir={tmp_path}",
+        "--data.download=false",
+    ]  # fmt: skip
+    if "dcgan" in config:
+        args += ["--model.init_args.ngf=8", "--model.init_args.ndf=8"]  # the same step, less arithmetic
+    cli = run_cli(args, run=False)
+    reads = ScalarReads()
+    cli.trainer.callbacks.append(_BatchMarker(reads))
+    with reads:
+        cli.trainer.fit(cli.model, cli.datamodule)
+
+    log_batches = {i for i in range(BATCHES) if (i + 1) % LOG_EVERY == 0}
+    steady = range(WARMUP, BATCHES - 1)  # the last batch ends the epoch: its reads are epoch-end work
+    between = {i: reads.counts[i] for i in steady if i not in log_batches and reads.counts.get(i)}
+    assert between == {}, f"host syncs in batches between log steps (batch: count): {between}"
+    # The counter does see reads: the logger turns the logged values into numbers at each log step.
+    assert all(reads.counts.get(i, 0) > 0 for i in log_batches if i in steady)
