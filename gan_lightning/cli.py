@@ -87,11 +87,12 @@ class GANCLI(LightningCLI):
             check_hparams(checkpoint.get("hyper_parameters") or {}, dict(model.get("init_args") or {}), resume=True)
 
     def instantiate_trainer(self, **kwargs):
+        # Read before the Trainer is built: it appends its default callbacks to this same list.
+        configured = list(self._get(self.config_init, "trainer", default={}).get("callbacks") or [])
         trainer = super().instantiate_trainer(**kwargs)
         trainer.callbacks.insert(0, GracefulShutdown())  # Ctrl-C / SIGTERM stop between batches, resumable
-        # Lightning's default bar redraws every batch, reading the losses each time (a host sync per
-        # batch); ours redraws at log steps. A bar the config names itself is kept as it is.
-        configured = self._get(self.config_init, "trainer", default={}).get("callbacks") or []
+        # Lightning's default bar redraws every batch; ours redraws at log steps and reads no tensor
+        # (callbacks/progress.py). A bar the config names itself is kept as it is.
         default_bar = trainer.progress_bar_callback
         if default_bar is not None and not any(isinstance(cb, LightningProgressBar) for cb in configured):
             trainer.callbacks[trainer.callbacks.index(default_bar)] = ProgressBar()
