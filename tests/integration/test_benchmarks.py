@@ -17,3 +17,16 @@ def test_throughput_script_writes_its_table(tmp_path):
     assert len(cells) == 11  # batch, timed batches, four rates, img/s, three ratios and the overhead
     overhead = float(cells.pop(9))  # ms per batch, fit (user) minus bare: may be either sign
     assert abs(overhead) < 1e4 and all(float(c) > 0 for c in cells)
+
+
+def test_gpu_benchmark_runs_on_cpu_in_its_smoke_setting(tmp_path):
+    out = tmp_path / "gpu.md"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "gpu.py"), "--device", "cpu", "--tiny", "--out", str(out)]
+    cmd += ["--data_dir", str(tmp_path), "--fashion_dir", str(tmp_path / "no-fashion")]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=600, cwd=tmp_path)
+    report = out.read_text()
+    rows = [line for line in report.splitlines() if line.startswith(("| 32-true |", "| bf16-mixed |"))]
+    assert len(rows) == 2 and all(float(r.split("|")[6].strip().rstrip("x")) > 0 for r in rows)
+    assert "MNIST, 192 images (3 batches of 64)" in report  # the full-size epoch's code path, cut short
+    assert "- bf16-mixed: 12 G steps" in report and "finite: yes" in report
+    assert (tmp_path / "gpu_grid_bf16-mixed.png").is_file()
