@@ -137,6 +137,16 @@ def tutorial_batches(images: torch.Tensor, labels: torch.Tensor, batch: int, dev
 
 
 def run_bare(hp: dict, batches: Iterator, warmup: int, steps: int, sync, device: str, args) -> float:
+    # As in a bare script's own process: Lightning's import sets this (a slow CUDA check in every Adam step).
+    nvml = os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
+    try:
+        return _time_bare(hp, batches, warmup, steps, sync, device, args)
+    finally:
+        if nvml is not None:
+            os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = nvml
+
+
+def _time_bare(hp: dict, batches: Iterator, warmup: int, steps: int, sync, device: str, args) -> float:
     model = BareGAN(hp, device, args.precision)
     if args.compile:
         model.compile()

@@ -27,7 +27,13 @@ from gan_lightning.metrics.validation import SampleQuality
 from gan_lightning.modules.ema import ExponentialMovingAverage
 from gan_lightning.modules.scalars import D_KEYS, TrainingScalars
 from gan_lightning.nets import build_nets, spectral_normalize
-from gan_lightning.speed import adam_kwargs, apply_to_nets, check_speed_args
+from gan_lightning.speed import (
+    adam_kwargs,
+    apply_to_nets,
+    cheap_cuda_check_during_cpu_training,
+    check_speed_args,
+    restore_cuda_check,
+)
 from gan_lightning.strategies import prepare_ddp_for_gan
 
 ARCHS = ("mlp", "dcgan")
@@ -462,9 +468,14 @@ class GAN(L.LightningModule):
         self._rng_to_restore = checkpoint.get(resume.RNG_KEY)
 
     def on_train_start(self) -> None:
+        self._cuda_check = cheap_cuda_check_during_cpu_training(self.device)  # speed.py: NVML per Adam step
         if self._rng_to_restore is not None:  # as late as possible: sanity validation ran already
             resume.set_rng_state(self._rng_to_restore)
             self._rng_to_restore = None
+
+    def on_train_end(self) -> None:  # (after an exception the cheap check stays: CPU training used no CUDA)
+        restore_cuda_check(getattr(self, "_cuda_check", None))
+        self._cuda_check = None
 
     # -- validation: sample quality (the metric logic lives in gan_lightning.metrics) ----------
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
