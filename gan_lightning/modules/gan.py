@@ -338,7 +338,7 @@ class GAN(L.LightningModule):
             if not self.apply_loss(opt, d_loss):
                 return None
         self._step_of_d = step
-        probs = torch.sigmoid(torch.stack([d_real.detach().float().mean(0), d_fake.detach().float().mean(0)]))
+        probs = torch.sigmoid(torch.stack([d_real.detach(), d_fake.detach()]).float()).mean(1)  # (2,) D(x), D(G(z))
         return torch.cat([d_loss.detach().float().reshape(1), probs])
 
     def generator_step(self, opt: Any, fake: torch.Tensor, fake_labels: torch.Tensor | None) -> torch.Tensor | None:
