@@ -268,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "throughput_cpu.md"))
     p.add_argument("--fit_args", nargs=argparse.REMAINDER, default=[], help="CLI overrides for both fit modes")
     args = p.parse_args(argv)
+    args.data_dir = str(Path(args.data_dir).resolve())  # the whole-process runs start in another folder
     if args.threads:
         torch.set_num_threads(args.threads)
     os.environ.setdefault("WANDB_MODE", "offline")  # the user's fit logs to W&B; offline here, as without credentials
