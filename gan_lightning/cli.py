@@ -1,7 +1,10 @@
-"""`gan-lightning` console script: LightningCLI (fit/validate/test/predict) for GAN models.
+"""`gan-lightning` console script: LightningCLI (fit/validate/test/predict) for GAN models,
+and the `generate`, `evaluate` and `export` commands.
 
 gan-lightning fit --config configs/cgan_dcgan28.yaml
 gan-lightning fit --config configs/gan_mlp.yaml --trainer.max_epochs 5 --print_config
+gan-lightning test --config configs/cgan_dcgan28.yaml --ckpt_path last        # metrics on the test split
+gan-lightning predict --config configs/cgan_dcgan28.yaml --ckpt_path last     # samples -> run folder
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ import signal
 import sys
 from typing import NoReturn
 
+from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.callbacks import ProgressBar as LightningProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from gan_lightning.callbacks.predictions import SampleWriter
 from gan_lightning.callbacks.progress import ProgressBar
 from gan_lightning.callbacks.shutdown import GracefulShutdown, TrainingInterrupted
 from gan_lightning.checkpoints import check_hparams, check_model_kind, read_checkpoint
@@ -106,6 +111,32 @@ class GANCLI(LightningCLI):
         if config.get("ckpt_path") not in (None, *_CKPT_KEYWORDS):
             read_checkpoint(config["ckpt_path"])  # e.g. resolved from "last": one line now, not a traceback later
 
+    def _last_checkpoint_to_score(self) -> None:
+        # validate/test/predict `--ckpt_path last`: the newest last.ckpt of earlier runs, or a one-line error
+        # (Lightning would warn and go on with the untrained weights the config builds).
+        config = self.config_init[self.subcommand]
+        if config.get("ckpt_path") == "last":
+            root = self.trainer.default_root_dir
+            found = find_last_checkpoint(root)
+            if found is None:
+                raise ValueError(
+                    f"ckpt_path: 'last' found no last.ckpt under {str(root)!r} (trainer.default_root_dir); "
+                    "train first, or give the checkpoint's path"
+                )
+            config["ckpt_path"] = str(found)
+
+    def before_validate(self) -> None:
+        self._last_checkpoint_to_score()
+
+    def before_test(self) -> None:
+        self._last_checkpoint_to_score()
+
+    def before_predict(self) -> None:
+        self._last_checkpoint_to_score()
+        # `predict` writes its samples the way `generate` does unless the config brings its own writer.
+        if not any(isinstance(cb, BasePredictionWriter) for cb in self.trainer.callbacks):
+            self.trainer.callbacks.append(SampleWriter())
+
 
 def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
     return GANCLI(
@@ -124,6 +155,7 @@ def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
 EXTRA_COMMANDS: dict[str, str] = {
     "generate": "gan_lightning.generate:main",
     "evaluate": "gan_lightning.evaluate:main",
+    "export": "gan_lightning.export:main",
 }
 
 

@@ -19,7 +19,8 @@ from typing import Literal
 import lightning as L
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset
+from lightning.pytorch.trainer.states import TrainerFn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from gan_lightning.batches import DeviceBatches, to_unit_range
 from gan_lightning.idx import read_idx
@@ -130,6 +131,10 @@ class MNISTDataModule(L.LightningDataModule):
             there (`gan_lightning.batches.DeviceBatches`, DDP-sharded, reshuffled every epoch)
             instead of a DataLoader. ``"auto"``: on CUDA when it takes under a quarter of the free
             GPU memory; ``True`` also on CPU (no DataLoader, no workers).
+        predict_digits, predict_n_per_digit, predict_n, predict_seed: what `gan-lightning predict`
+            draws, as `gan-lightning generate`'s ``--digits``, ``--n_per_digit``, ``--n``, ``--seed``:
+            a conditional model `predict_n_per_digit` images of each digit (default: all ten), an
+            unconditional one `predict_n` images. The same seed gives the same images as `generate`.
     """
 
     num_classes = 10
@@ -144,6 +149,10 @@ class MNISTDataModule(L.LightningDataModule):
         num_workers: int = 0,
         val_samples: int | None = None,
         device_resident: bool | Literal["auto"] = "auto",
+        predict_digits: list[int] | None = None,
+        predict_n_per_digit: int = 10,
+        predict_n: int = 100,
+        predict_seed: int = 0,
     ) -> None:
         super().__init__()
         if dataset not in DATASETS:
@@ -158,11 +167,19 @@ class MNISTDataModule(L.LightningDataModule):
             raise ValueError(f"val_samples must be a positive integer or None, got {val_samples!r}")
         if device_resident not in (True, False, "auto"):
             raise ValueError(f"device_resident must be one of (True, False, 'auto'), got {device_resident!r}")
+        for name, value in (("predict_n_per_digit", predict_n_per_digit), ("predict_n", predict_n)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        bad = [d for d in predict_digits or [] if not 0 <= d < self.num_classes]
+        if bad:
+            raise ValueError(f"predict_digits must be digits in 0..{self.num_classes - 1}, got {bad}")
         self.save_hyperparameters()
         self.device_resident = device_resident
         self.dataset, self.data_dir, self.image_size = dataset, Path(data_dir), image_size
         self.batch_size, self.download, self.num_workers = batch_size, download, num_workers
         self.val_samples = val_samples
+        self.predict_digits, self.predict_n_per_digit = predict_digits, predict_n_per_digit
+        self.predict_n, self.predict_seed = predict_n, predict_seed
         self.source: Path | None = None  # where the data was read from, set in setup()
         self.train_set: TensorImages | None = None
         self.val_set: TensorImages | None = None
@@ -216,11 +233,12 @@ class MNISTDataModule(L.LightningDataModule):
 
     # -- Lightning hooks ----------------------------------------------------------------------
     def prepare_data(self) -> None:
-        # Runs on one process per node: the only place that may download.
-        self.source = self._resolve_source()
+        # Runs on one process per node: the only place that may download. `predict` reads no data.
+        if not self._predicting():
+            self.source = self._resolve_source()
 
     def setup(self, stage: str | None = None) -> None:
-        if self.train_set is not None:
+        if self.train_set is not None or stage == "predict":
             return
         if self.source is None:  # other ranks, or setup() called without prepare_data()
             self.source = locate(self.dataset, self.data_dir) or self._resolve_source()
@@ -307,6 +325,27 @@ class MNISTDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self.val_dataloader()
+
+    # -- predict: noise and digits, no images -----------------------------------------------------
+    def _predicting(self) -> bool:
+        trainer = self.trainer
+        return trainer is not None and trainer.state.fn == TrainerFn.PREDICTING
+
+    def predict_dataloader(self) -> DataLoader:
+        """Batches of (index (B,), z (B, latent_dim), labels (B,)) for the trainer's model: what
+        `gan-lightning generate` draws for the same digits and seed (labels -1: unconditional)."""
+        from gan_lightning.generate import sample_inputs  # generate imports the modules, which import no data
+
+        model = self.trainer.lightning_module if self.trainer is not None else None
+        if model is None:
+            raise RuntimeError(
+                "MNISTDataModule.predict_dataloader draws noise for the trainer's model: use trainer.predict"
+            )
+        names = ("data.predict_digits", "data.predict_n_per_digit", "data.predict_n")
+        z, labels = sample_inputs(
+            model, self.predict_digits, self.predict_n_per_digit, self.predict_n, self.predict_seed, names
+        )
+        return DataLoader(TensorDataset(torch.arange(len(z)), z, labels), batch_size=self.batch_size, shuffle=False)
 
     def _loader(
         self, ds: TensorImages | None, shuffle: bool, drop_last: bool, sampler: EpochSampler | None = None

@@ -1,6 +1,7 @@
-"""`gan-lightning evaluate`: score a checkpoint's samples against the MNIST test split, print JSON.
+"""`gan-lightning evaluate`: score a model's samples against the MNIST test split, print JSON.
 
     gan-lightning evaluate --ckpt_path runs/.../last.ckpt --n_samples 10000 --data_dir data
+    gan-lightning evaluate --pretrained mnist-cgan                        # shipped model, offline
     gan-lightning evaluate --real --n_samples 10000 --data_dir data     # real training digits: the floor
     gan-lightning evaluate --real test_half --n_samples 5000 --data_dir data
 
@@ -23,9 +24,10 @@ from pathlib import Path
 import torch
 
 from gan_lightning.data import SAMPLE_DIR, load_split, locate, resize
-from gan_lightning.generate import load_model
+from gan_lightning.generate import add_source_arguments, load_source
 from gan_lightning.metrics.gan_metrics import GANMetrics
 from gan_lightning.metrics.inception import check_inception_weights
+from gan_lightning.modules import GAN
 
 
 def _batches(n: int, size: int):
@@ -41,15 +43,20 @@ REAL_SOURCES = ("train", "test_half")
 
 
 def evaluate(
-    ckpt_path: str | None,
+    ckpt_path: str | None = None,
     n_samples: int = 10_000,
     data_dir: str = "data",
     seed: int = 0,
     batch_size: int = 500,
     inception_weights: str | None = None,
     real: str | None = None,
+    pretrained: str | None = None,
+    model: GAN | None = None,
 ) -> dict:
-    """All metrics of `n_samples` samples of a checkpoint against the test split.
+    """All metrics of `n_samples` samples of a model against the test split.
+
+    The model: a checkpoint (`ckpt_path`), a pretrained name / folder / Hub repo id (`pretrained`, see
+    `gan_lightning.pretrained`) or a loaded module (`model`); exactly one of them, or `real`.
 
     `real="train"` scores the first `n_samples` real training digits instead of a model (the
     metric's floor for a generator trained on them); `real="test_half"` scores the odd-indexed test
@@ -60,8 +67,16 @@ def evaluate(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if real is not None and real not in REAL_SOURCES:
         raise ValueError(f"real must be one of {REAL_SOURCES}, got {real!r}")
-    if (real is None) == (ckpt_path is None):
-        raise ValueError("ckpt_path: give a checkpoint, or --real to score real digits, not both")
+    given = [
+        name
+        for name, value in (("ckpt_path", ckpt_path), ("pretrained", pretrained), ("model", model))
+        if value is not None
+    ]
+    if len(given) + (real is not None) != 1:
+        raise ValueError(
+            "ckpt_path: give one of a checkpoint (--ckpt_path), a pretrained model (--pretrained), "
+            f"or --real to score real digits; got {', '.join(given + (['real'] if real else [])) or 'none'}"
+        )
     if inception_weights is not None:
         check_inception_weights(inception_weights)  # fail before any work
     t0 = time.perf_counter()
@@ -71,11 +86,12 @@ def evaluate(
         source = SAMPLE_DIR
     test_x, test_y = load_split(source, "test")
 
-    model = None
     if real is None:
-        if not Path(ckpt_path).is_file():
+        if ckpt_path is not None and not Path(ckpt_path).is_file():
             raise FileNotFoundError(f"ckpt_path: no checkpoint at {ckpt_path}")
-        model = load_model(ckpt_path, inception_weights=None)  # the file named at training may not be here
+        if model is None:
+            model = load_source(ckpt_path, pretrained)
+        model = model.cpu().eval()
         size, conditional = model.hparams.image_size, model.conditional
     else:
         size, conditional = 28, True  # real digits: their true labels are the "asked-for" digits
@@ -106,7 +122,7 @@ def evaluate(
     result = metrics.compute()
     result.update(
         {
-            "what": f"real digits ({real})" if real else str(ckpt_path),
+            "what": f"real digits ({real})" if real else str(ckpt_path or pretrained or "model"),
             "model": "real" if real else type(model).__name__,
             "image_size": size,
             "data_source": str(source),
@@ -121,7 +137,7 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(
         prog="gan-lightning evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--ckpt_path", default=None, help="Lightning checkpoint of a GAN or ConditionalGAN")
+    add_source_arguments(p, required=False)
     p.add_argument(
         "--real",
         nargs="?",
@@ -138,7 +154,14 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
     try:
         result = evaluate(
-            args.ckpt_path, args.n_samples, args.data_dir, args.seed, args.batch_size, args.inception_weights, args.real
+            args.ckpt_path,
+            args.n_samples,
+            args.data_dir,
+            args.seed,
+            args.batch_size,
+            args.inception_weights,
+            args.real,
+            args.pretrained,
         )
     except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
         p.error(str(err))  # one line on stderr, exit status 2

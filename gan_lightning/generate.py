@@ -1,7 +1,11 @@
-"""`gan-lightning generate`: images from a trained checkpoint, as a PNG grid or raw arrays.
+"""`gan-lightning generate`: images from a trained checkpoint or a pretrained model, as a PNG grid or raw arrays.
 
     gan-lightning generate --ckpt_path RUN/checkpoints/last.ckpt --digits 3 7 --n_per_digit 16 --seed 0 --out grid.png
     gan-lightning generate --ckpt_path RUN/checkpoints/last.ckpt --n 64 --out samples.npz
+    gan-lightning generate --pretrained mnist-cgan --digits 3 7 --out digits.png      # shipped, offline
+
+`--pretrained` takes a shipped name (`gan_lightning.pretrained`), a folder written by
+`gan-lightning export --format hf`, or a Hugging Face Hub repo id.
 
 A conditional checkpoint draws one grid row per digit (all ten by default); an unconditional one
 draws `--n` images. `.npz` holds `images` (N, 1, H, W) float32 in [-1, 1] and `labels` (N,) int64
@@ -24,6 +28,7 @@ import torch
 from gan_lightning.callbacks.sinks import grid_image, to_grid
 from gan_lightning.checkpoints import CheckpointError, read_checkpoint, saved_model_name
 from gan_lightning.modules import GAN, ConditionalGAN
+from gan_lightning.pretrained import PRETRAINED
 
 SUFFIXES = (".png", ".npz")
 _OUR_KEYS = ("arch", "latent_dim", "image_size", "loss")  # hyperparameters every gan_lightning model saves
@@ -64,7 +69,69 @@ def load_model(ckpt_path: str | Path, **overrides) -> GAN:
     return model.eval()
 
 
+def load_source(ckpt_path: str | Path | None = None, pretrained: str | None = None) -> GAN:
+    """The model of a checkpoint or of a pretrained name / folder / Hub repo id (exactly one), on the CPU, in eval
+    mode. Every command that takes `--ckpt_path` or `--pretrained` loads through here."""
+    if (ckpt_path is None) == (pretrained is None):
+        raise GenerateError("ckpt_path: give a checkpoint (--ckpt_path) or a pretrained model (--pretrained), not both")
+    if ckpt_path is not None:
+        return load_model(ckpt_path, inception_weights=None)  # the file named at training may not be here
+    return GAN.from_pretrained(pretrained)  # either kind; ValueError subclasses with one line
+
+
+def add_source_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """`--ckpt_path` / `--pretrained`, one of them."""
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument("--ckpt_path", help="a checkpoint of a run, e.g. RUN/checkpoints/last.ckpt")
+    group.add_argument(
+        "--pretrained",
+        help=f"a shipped model ({', '.join(PRETRAINED)}), a folder from `export --format hf`, or a Hub repo id",
+    )
+
+
 # -- sampling --------------------------------------------------------------------------------
+def cpu_noise(model: GAN, n: int, generator: torch.Generator) -> torch.Tensor:
+    """`model.sample_z`'s noise (n, latent_dim), drawn on the CPU whatever device the model is on,
+    so a seed gives the same numbers on every machine (`predict` draws while the model is on a GPU)."""
+    shape = (n, model.hparams.latent_dim)
+    if model.hparams.noise == "uniform":
+        return torch.rand(shape, generator=generator)
+    return torch.randn(shape, generator=generator)
+
+
+def sample_inputs(
+    model: GAN,
+    digits: list[int] | None = None,
+    n_per_digit: int = 10,
+    n: int = 100,
+    seed: int = 0,
+    names: tuple[str, str, str] = ("digits", "n_per_digit", "n"),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noise (N, latent_dim) and labels (N,) (-1 for an unconditional model), on the CPU.
+
+    A conditional model gets `n_per_digit` of each of `digits` (default: every class), digit-major
+    so that a grid with `n_per_digit` columns has one row per digit; an unconditional model gets
+    `n` and takes no digits. `names`: how the caller calls these three arguments, for the errors.
+    """
+    conditional = getattr(model, "conditional", False)
+    digits_name, per_digit_name, n_name = names
+    if not conditional and digits:
+        raise GenerateError(f"{digits_name}: this model is an unconditional GAN, which takes no digits; got {digits}")
+    for name, value in ((per_digit_name, n_per_digit), (n_name, n)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise GenerateError(f"{name} must be a positive integer, got {value!r}")
+    if conditional:
+        classes = model.hparams.num_classes
+        digits = list(range(classes)) if not digits else list(digits)
+        bad = [d for d in digits if not 0 <= d < classes]
+        if bad:
+            raise GenerateError(f"{digits_name} must be in 0..{classes - 1}, got {bad}")
+        labels = torch.tensor(digits).repeat_interleave(n_per_digit)  # (len(digits) * k,)
+    else:
+        labels = torch.full((n,), -1)
+    return cpu_noise(model, len(labels), torch.Generator().manual_seed(seed)), labels.long()
+
+
 def generate_images(
     model: GAN,
     digits: list[int] | None = None,
@@ -72,46 +139,28 @@ def generate_images(
     n: int = 100,
     seed: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N, C, H, W) in [-1, 1] and labels (N,) (-1 for an unconditional model).
-
-    A conditional model draws `n_per_digit` images of each of `digits` (default: every class),
-    digit-major so that a grid with `n_per_digit` columns has one row per digit. An unconditional
-    model draws `n` images and takes no digits.
-    """
-    conditional = getattr(model, "conditional", False)
-    if not conditional and digits:
-        raise GenerateError(f"digits: this checkpoint holds an unconditional GAN, which takes no digits; got {digits}")
-    for name, value in (("n_per_digit", n_per_digit), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise GenerateError(f"{name} must be a positive integer, got {value!r}")
-    generator = torch.Generator().manual_seed(seed)  # CPU: the same images on every machine
-    if conditional:
-        classes = model.hparams.num_classes
-        digits = list(range(classes)) if not digits else list(digits)
-        bad = [d for d in digits if not 0 <= d < classes]
-        if bad:
-            raise GenerateError(f"digits must be in 0..{classes - 1}, got {bad}")
-        labels = torch.tensor(digits).repeat_interleave(n_per_digit)  # (len(digits) * k,)
-    else:
-        labels = torch.full((n,), -1)
+    """Images (N, C, H, W) in [-1, 1] and labels (N,) (-1 for an unconditional model); see `sample_inputs`."""
+    z, labels = sample_inputs(model, digits, n_per_digit, n, seed)
     model = model.cpu()
-    z = model.sample_z(len(labels), generator)  # (N, latent_dim)
-    images = model.decode(z.to(model.dtype), labels if conditional else None)
-    return images.float(), labels.long()
+    images = model.decode(z.to(model.dtype), labels if getattr(model, "conditional", False) else None)
+    return images.float(), labels
 
 
 # -- writing ---------------------------------------------------------------------------------
-def _check_out(out: Path, overwrite: bool) -> None:
+def check_out(out: Path, overwrite: bool, argument: str = "out") -> None:
+    """Before any work: `out` has a known suffix, is free (or may be replaced) and its folder can exist."""
     if out.suffix.lower() not in SUFFIXES:
-        raise GenerateError(f"out must end in one of {SUFFIXES}, got {str(out)!r}")
+        raise GenerateError(f"{argument} must end in one of {SUFFIXES}, got {str(out)!r}")
     if out.exists() and not overwrite:
-        raise GenerateError(f"out: {str(out)!r} already exists; pass --overwrite to replace it")
+        raise GenerateError(f"{argument}: {str(out)!r} already exists; pass --overwrite to replace it")
     if out.is_dir():
-        raise GenerateError(f"out: {str(out)!r} is a folder; give a file name ending in .png or .npz")
+        raise GenerateError(f"{argument}: {str(out)!r} is a folder; give a file name ending in .png or .npz")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise GenerateError(f"out: cannot create the folder {str(out.parent)!r} ({err.strerror or err})") from None
+        raise GenerateError(
+            f"{argument}: cannot create the folder {str(out.parent)!r} ({err.strerror or err})"
+        ) from None
 
 
 def write_output(images: torch.Tensor, labels: torch.Tensor, out: Path, nrow: int, overwrite: bool = False) -> None:
@@ -129,17 +178,19 @@ def write_output(images: torch.Tensor, labels: torch.Tensor, out: Path, nrow: in
 
 
 # -- command line ----------------------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
+    """argparse for the extra commands (generate, export): a bad argument is one line, exit code 2."""
+
     def error(self, message: str) -> NoReturn:  # one line instead of argparse's usage block
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = OneLineParser(
         prog="gan-lightning generate",
-        description="Draw images from a gan_lightning checkpoint into a PNG grid or an NPZ file.",
+        description="Draw images from a gan_lightning checkpoint or pretrained model into a PNG grid or an NPZ file.",
     )
-    p.add_argument("--ckpt_path", required=True, help="a checkpoint of a run, e.g. RUN/checkpoints/last.ckpt")
+    add_source_arguments(p)
     p.add_argument("--out", required=True, help="output file: .png (a grid) or .npz (images, labels)")
     p.add_argument("--digits", type=int, nargs="+", help="conditional model: digits to draw (default: all)")
     p.add_argument("--n_per_digit", type=int, default=10, help="conditional model: images per digit (default 10)")
@@ -155,15 +206,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         out = Path(args.out)
-        _check_out(out, args.overwrite)
+        check_out(out, args.overwrite)
         if args.nrow is not None and args.nrow <= 0:
             raise GenerateError(f"nrow must be a positive integer, got {args.nrow!r}")
-        model = load_model(args.ckpt_path)
+        model = load_source(args.ckpt_path, args.pretrained)
         images, labels = generate_images(model, args.digits, args.n_per_digit, args.n, args.seed)
         conditional = getattr(model, "conditional", False)
         nrow = args.nrow or (args.n_per_digit if conditional else math.ceil(math.sqrt(len(labels))))
         write_output(images, labels, out, nrow, args.overwrite)
-    except GenerateError as err:
+    except ValueError as err:  # GenerateError, and the pretrained / checkpoint loaders' one-line errors
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     what = f"digits {sorted(set(labels.tolist()))}" if conditional else "unconditional"
     print(f"wrote {len(labels)} images ({what}, seed {args.seed}) to {out}")

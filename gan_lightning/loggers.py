@@ -61,8 +61,11 @@ class WandbLogger(_LightningWandbLogger):
         name: W&B display name of the run (default: W&B picks one).
         folder: folder under `save_dir` that holds the `version_N` run folders.
         log_model: upload checkpoints as W&B artifacts: ``False`` (default), ``True`` (at the end)
-            or ``"all"`` (every checkpoint). Artifacts logged offline are uploaded by `wandb sync`.
-        offline: log offline even when credentials exist.
+            or ``"all"`` (every checkpoint). Offline (asked for, or the fallback) they are recorded in
+            the offline run and uploaded by its `wandb sync`; until then W&B keeps a copy of each
+            logged checkpoint in its staging folder (``~/.local/share/wandb/artifacts/staging``).
+        offline: log offline even when credentials exist (with `log_model` too, unlike Lightning's
+            logger, which refuses the pair).
         **kwargs: passed to `wandb.init` (e.g. ``tags``, ``group``, ``id`` with ``resume``, ``mode``).
 
     Lightning places checkpoints in ``save_dir/name/version/checkpoints``; here `save_dir` is the
@@ -87,9 +90,10 @@ class WandbLogger(_LightningWandbLogger):
         # The CLI passes every `wandb.init` argument, unset ones as None: drop those so wandb's and
         # Lightning's own defaults (e.g. resume="allow") apply.
         kwargs = {key: value for key, value in kwargs.items() if value is not None}
-        super().__init__(
-            name=name, save_dir=save_dir or ".", offline=offline, project=project, log_model=log_model, **kwargs
-        )
+        # Lightning's logger refuses offline=True with log_model (and sets WANDB_MODE for the whole
+        # process); wandb itself records artifacts offline for `wandb sync`, so offline is handled here.
+        super().__init__(name=name, save_dir=save_dir or ".", project=project, log_model=log_model, **kwargs)
+        self._offline_asked = offline
         if self._wandb_init.get("anonymous") is None:
             self._wandb_init.pop("anonymous", None)  # wandb warns about the setting even when unset
         self._root = Path(save_dir or ".") / folder
@@ -129,11 +133,13 @@ class WandbLogger(_LightningWandbLogger):
             self._wandb_init["dir"] = str(self.run_dir)
             fallback = None
             env_mode = os.environ.get("WANDB_MODE")
-            if env_mode and not self._wandb_init.get("mode") and not self._offline:
+            if self._offline_asked:
+                self._wandb_init["mode"] = "offline"
+            if env_mode and not self._wandb_init.get("mode"):
                 # Pass it on explicitly: wandb reads the environment once per process, so a value set
                 # later (a notebook, a test) would otherwise be ignored.
                 self._wandb_init["mode"] = _ENV_MODES.get(env_mode, env_mode)
-            explicit = self._offline or bool(self._wandb_init.get("mode"))
+            explicit = bool(self._wandb_init.get("mode"))
             if not explicit and not has_wandb_credentials():
                 fallback = "no credentials found (no WANDB_API_KEY, no `wandb login`)"
                 self._go_offline()

@@ -34,3 +34,15 @@ def tiny_dm(tmp_path):
     from gan_lightning import MNISTDataModule
 
     return MNISTDataModule(data_dir=str(tmp_path / "data"), download=False, batch_size=16)
+
+
+@pytest.fixture
+def no_credentials(tmp_path, monkeypatch):
+    """An empty home folder and no W&B variables: what a fresh machine looks like (W&B's staging
+    folder for offline artifacts then lies inside the test's folder too)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("WANDB_API_KEY", "WANDB_MODE", "WANDB_IDENTITY_TOKEN_FILE", "NETRC", "WANDB_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return home

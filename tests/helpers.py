@@ -18,3 +18,12 @@ def tiny_trainer(tmp_path, **kwargs) -> L.Trainer:
     )
     defaults.update(kwargs)
     return L.Trainer(**defaults)
+
+
+def save_checkpoint(folder, model: L.LightningModule, name: str):
+    """A Lightning checkpoint of `model` as it is (no training), at folder/name."""
+    trainer = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False, max_epochs=0)
+    trainer.strategy.connect(model)
+    path = folder / name
+    trainer.save_checkpoint(path)
+    return path

@@ -64,3 +64,23 @@ def config(path: str | Path) -> dict:
             for item in record.config.update:
                 merged[item.key or "/".join(item.nested_key)] = json.loads(item.value_json)
     return merged
+
+
+def tables(path: str | Path) -> list[dict]:
+    """Every table the run logged, in order: W&B records a table (and its images) as a `run_table`
+    artifact, staged on disk until `wandb sync`. Each as {"name", "columns", "data", "files"}, where
+    `files` maps the artifact's paths (e.g. an image cell's "path") to the staged local files."""
+    out = []
+    for record in records(path):
+        if record.WhichOneof("record_type") != "artifact" or record.artifact.type != "run_table":
+            continue
+        files = {entry.path: Path(entry.local_path) for entry in record.artifact.manifest.contents}
+        (name,) = [p for p in files if p.endswith(".table.json")]
+        table = json.loads(files[name].read_text())
+        out.append({"name": name.removesuffix(".table.json"), **table, "files": files})
+    return out
+
+
+def artifacts(path: str | Path) -> list:
+    """The artifact records of the run (checkpoints logged with `log_model`, tables, ...)."""
+    return [r.artifact for r in records(path) if r.WhichOneof("record_type") == "artifact"]

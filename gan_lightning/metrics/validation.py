@@ -30,13 +30,19 @@ class SampleQuality:
             all ranks; ``None``: everything the val loader serves.
         inception_weights: optional FID Inception weights file (adds ``fid_inception``).
         seed: seed of the sampling noise (rank r uses seed + r).
+        stage: ``"validation"`` or ``"test"``, named in the warning when too few digits were seen.
     """
 
     def __init__(
-        self, conditional: bool, max_samples: int | None = None, inception_weights: str | None = None, seed: int = 0
+        self,
+        conditional: bool,
+        max_samples: int | None = None,
+        inception_weights: str | None = None,
+        seed: int = 0,
+        stage: str = "validation",
     ) -> None:
         self.conditional, self.max_samples = conditional, max_samples
-        self.inception_weights, self.seed = inception_weights, seed
+        self.inception_weights, self.seed, self.stage = inception_weights, seed, stage
         self.metrics: GANMetrics | None = None  # built at the first validation, not at model construction
         self.real_cached = False
         self._noise: torch.Generator | None = None
@@ -73,7 +79,7 @@ class SampleQuality:
         try:
             values = self.metrics.compute()
         except ValueError as err:
-            warnings.warn(f"validation metrics skipped: {err}", stacklevel=2)
+            warnings.warn(f"{self.stage} metrics skipped: {err}", stacklevel=2)
             values = {}
         if module.trainer.sanity_checking:
             self.metrics.reset()  # a sanity check sees a few batches: do not cache those as the real side

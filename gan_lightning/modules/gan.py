@@ -21,11 +21,13 @@ from torch import nn
 from gan_lightning import resume
 from gan_lightning.checkpoints import check_compatible, check_hparams, check_model_kind, read_checkpoint
 from gan_lightning.guard import NonFiniteGuard
+from gan_lightning.hub import HubMixin
 from gan_lightning.losses import get_loss, gradient_penalty
 from gan_lightning.metrics.inception import check_inception_weights
 from gan_lightning.metrics.validation import SampleQuality
 from gan_lightning.modules.ema import ExponentialMovingAverage
 from gan_lightning.modules.scalars import D_KEYS, TrainingScalars
+from gan_lightning.modules.stages import EvaluationStages
 from gan_lightning.nets import build_nets, spectral_normalize
 from gan_lightning.speed import (
     adam_kwargs,
@@ -62,7 +64,7 @@ _DECAY_FACTORS = {
 }
 
 
-class GAN(L.LightningModule):
+class GAN(EvaluationStages, HubMixin, L.LightningModule):
     """Unconditional GAN with manual optimization (D step(s), then a G step).
 
     Args:

@@ -155,7 +155,7 @@ def test_evaluate_real_digits_gives_the_floor(real, tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        ([], "give a checkpoint, or --real"),
+        ([], "give one of a checkpoint (--ckpt_path), a pretrained model (--pretrained), or --real"),
         (["--real", "test_half", "--n_samples", "1001"], "n_samples: --real test_half has 1000 digits, got 1001"),
         (["--real", "--n_samples", "0"], "n_samples must be a positive integer, got 0"),
         (["--ckpt_path", "nowhere.ckpt"], "ckpt_path: no checkpoint at nowhere.ckpt"),

@@ -7,7 +7,6 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import pytest
 import torch
@@ -17,16 +16,9 @@ from PIL import Image
 from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.cli import main
 from gan_lightning.generate import generate_images, load_model
+from tests.helpers import save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _checkpoint(tmp: Path, model: L.LightningModule, name: str) -> Path:
-    trainer = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False, max_epochs=0)
-    trainer.strategy.connect(model)
-    path = tmp / name
-    trainer.save_checkpoint(path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +26,11 @@ def ckpts(tmp_path_factory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("ckpts")
     torch.manual_seed(0)
     paths = {
-        "cgan": _checkpoint(tmp, ConditionalGAN(arch="mlp", g_hidden=[32], d_hidden=[32], latent_dim=8), "cgan.ckpt"),
-        "gan": _checkpoint(tmp, GAN(arch="mlp", g_hidden=[32], d_hidden=[32], latent_dim=8), "gan.ckpt"),
-        "boring": _checkpoint(tmp, BoringModel(), "boring.ckpt"),  # a Lightning checkpoint, not ours
+        "cgan": save_checkpoint(
+            tmp, ConditionalGAN(arch="mlp", g_hidden=[32], d_hidden=[32], latent_dim=8), "cgan.ckpt"
+        ),
+        "gan": save_checkpoint(tmp, GAN(arch="mlp", g_hidden=[32], d_hidden=[32], latent_dim=8), "gan.ckpt"),
+        "boring": save_checkpoint(tmp, BoringModel(), "boring.ckpt"),  # a Lightning checkpoint, not ours
     }
     torch.save({"state_dict": {}, "hyper_parameters": {"lr": 0.1}}, tmp / "foreign_dict.ckpt")
     torch.save(torch.zeros(3), tmp / "tensor.pt")
@@ -89,7 +83,7 @@ def test_overwrite_replaces_only_when_asked(ckpts, tmp_path):
     [
         ("cgan", ["--digits", "3", "12"], r"digits must be in 0\.\.9, got \[12\]"),
         ("cgan", ["--digits", "-1"], r"digits must be in 0\.\.9, got \[-1\]"),
-        ("gan", ["--digits", "3"], r"digits: this checkpoint holds an unconditional GAN"),
+        ("gan", ["--digits", "3"], r"digits: this model is an unconditional GAN"),
         ("cgan", ["--n_per_digit", "0"], "n_per_digit must be a positive integer, got 0"),
         ("gan", ["--n", "-4"], "n must be a positive integer, got -4"),
         ("missing", [], "ckpt_path: no checkpoint file at"),

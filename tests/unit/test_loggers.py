@@ -16,17 +16,6 @@ from tests.wandb_offline import history
 FALLBACK = "W&B: no credentials found"
 
 
-@pytest.fixture
-def no_credentials(tmp_path, monkeypatch):
-    """An empty home folder and no W&B variables: what a fresh machine looks like."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("WANDB_API_KEY", "WANDB_MODE", "WANDB_IDENTITY_TOKEN_FILE", "NETRC", "WANDB_BASE_URL"):
-        monkeypatch.delenv(var, raising=False)
-    return home
-
-
 def test_credentials_come_from_the_environment_or_netrc(no_credentials, monkeypatch):
     assert not has_wandb_credentials()
     netrc = no_credentials / ".netrc"
