@@ -30,12 +30,18 @@ class SampleQuality:
             all ranks; ``None``: everything the val loader serves.
         inception_weights: optional FID Inception weights file (adds ``fid_inception``).
         seed: seed of the sampling noise (rank r uses seed + r).
+        prd: add precision, recall, density and coverage (`gan_lightning.metrics.prd`).
     """
 
     def __init__(
-        self, conditional: bool, max_samples: int | None = None, inception_weights: str | None = None, seed: int = 0
+        self,
+        conditional: bool,
+        max_samples: int | None = None,
+        inception_weights: str | None = None,
+        seed: int = 0,
+        prd: bool = False,
     ) -> None:
-        self.conditional, self.max_samples = conditional, max_samples
+        self.conditional, self.max_samples, self.prd = conditional, max_samples, prd
         self.inception_weights, self.seed = inception_weights, seed
         self.metrics: GANMetrics | None = None  # built at the first validation, not at model construction
         self.real_cached = False
@@ -49,7 +55,9 @@ class SampleQuality:
 
     def start(self, module: Any) -> None:
         if self.metrics is None:
-            self.metrics = GANMetrics(self.conditional, inception_weights=self.inception_weights, seed=self.seed)
+            self.metrics = GANMetrics(
+                self.conditional, inception_weights=self.inception_weights, seed=self.seed, prd=self.prd
+            )
         self.metrics.to(module.device)
         self.metrics.reset_fake()
         self._noise = torch.Generator(device=module.device).manual_seed(self.seed + module.global_rank)
