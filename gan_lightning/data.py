@@ -77,6 +77,28 @@ def load_split(folder: str | Path, split: str) -> tuple[torch.Tensor, torch.Tens
     return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))
 
 
+def balanced_subset(labels: torch.Tensor, n: int, num_classes: int) -> torch.Tensor:
+    """Indices (n,) of a class-balanced subset: the first n // num_classes digits of every class in
+    file order (one more for the first n % num_classes classes). Deterministic: the same n always
+    picks the same digits, whatever the seed, so runs with different seeds train on the same data.
+
+    Raises:
+        ValueError: n is not a positive integer, or a class has fewer digits than its share.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise ValueError(f"train_subset must be a positive integer, got {n!r}")
+    picked = []
+    for c in range(num_classes):
+        want = n // num_classes + (1 if c < n % num_classes else 0)
+        of_c = (labels == c).nonzero().flatten()
+        if len(of_c) < want:
+            raise ValueError(
+                f"train_subset: {n} digits need {want} of class {c}, but the training split has {len(of_c)}"
+            )
+        picked.append(of_c[:want])
+    return torch.cat(picked).sort().values
+
+
 def resize(images: torch.Tensor, size: int) -> torch.Tensor:
     """Resize (N, H, W) uint8 images once, in chunks to bound memory; returns (N, size, size) uint8."""
     if images.shape[-1] == size:
@@ -127,6 +149,9 @@ class MNISTDataModule(L.LightningDataModule):
         num_workers: DataLoader workers; 0 is fastest for an in-memory tensor.
         val_samples: how many digits of the test split the validation loader serves
             (``None``: all of them).
+        train_subset: train on this many digits only, the same number of each class
+            (`balanced_subset`: the first ones of each class, the same for every seed); ``None``: all.
+            For low-data experiments.
         device_resident: keep the uint8 training set on the training device and draw batches
             there (`gan_lightning.batches.DeviceBatches`, DDP-sharded, reshuffled every epoch)
             instead of a DataLoader. ``"auto"``: on CUDA when it takes under a quarter of the free
@@ -153,6 +178,7 @@ class MNISTDataModule(L.LightningDataModule):
         predict_n_per_digit: int = 10,
         predict_n: int = 100,
         predict_seed: int = 0,
+        train_subset: int | None = None,
     ) -> None:
         super().__init__()
         if dataset not in DATASETS:
@@ -165,6 +191,10 @@ class MNISTDataModule(L.LightningDataModule):
             raise ValueError(f"num_workers must be >= 0, got {num_workers!r}")
         if val_samples is not None and val_samples <= 0:
             raise ValueError(f"val_samples must be a positive integer or None, got {val_samples!r}")
+        if train_subset is not None and (
+            isinstance(train_subset, bool) or not isinstance(train_subset, int) or train_subset <= 0
+        ):
+            raise ValueError(f"train_subset must be a positive integer or None, got {train_subset!r}")
         if device_resident not in (True, False, "auto"):
             raise ValueError(f"device_resident must be one of (True, False, 'auto'), got {device_resident!r}")
         for name, value in (("predict_n_per_digit", predict_n_per_digit), ("predict_n", predict_n)):
@@ -177,7 +207,7 @@ class MNISTDataModule(L.LightningDataModule):
         self.device_resident = device_resident
         self.dataset, self.data_dir, self.image_size = dataset, Path(data_dir), image_size
         self.batch_size, self.download, self.num_workers = batch_size, download, num_workers
-        self.val_samples = val_samples
+        self.val_samples, self.train_subset = val_samples, train_subset
         self.predict_digits, self.predict_n_per_digit = predict_digits, predict_n_per_digit
         self.predict_n, self.predict_seed = predict_n, predict_seed
         self.source: Path | None = None  # where the data was read from, set in setup()
@@ -256,6 +286,9 @@ class MNISTDataModule(L.LightningDataModule):
                 )
         if self.val_samples is not None:
             test_x, test_y = test_x[: self.val_samples], test_y[: self.val_samples]
+        if self.train_subset is not None:
+            keep = balanced_subset(train_y, self.train_subset, self.num_classes)
+            train_x, train_y = train_x[keep], train_y[keep]
         self.train_set = TensorImages(resize(train_x, self.image_size), train_y)
         self.val_set = TensorImages(resize(test_x, self.image_size), test_y)
 

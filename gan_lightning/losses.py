@@ -7,6 +7,7 @@ the math runs in float32 so bf16/fp16 logits do not lose the small differences t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -87,6 +88,56 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
     scores = critic(x_hat)  # (B,)
     (grad,) = torch.autograd.grad(scores.float().sum(), x_hat, create_graph=True)
     return (grad.float().flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+
+
+def r1_penalty(scores: Tensor, inputs: Tensor) -> Tensor:
+    """R1 (Mescheder et al. 2018): E ||grad_x D(x)||^2 at the real images `inputs` (B, C, H, W),
+    which must require grad and be what produced `scores` (B,). Weight it by gamma / 2.
+
+    Keeps the graph (`create_graph`) so the penalty trains the discriminator. Like the WGAN-GP
+    penalty it needs per-sample gradients: a discriminator without BatchNorm."""
+    (grad,) = torch.autograd.grad(scores.float().sum(), inputs, create_graph=True)
+    return grad.float().flatten(1).square().sum(1).mean()
+
+
+def lecam_penalty(real: Tensor, fake: Tensor, anchor_real: Tensor, anchor_fake: Tensor) -> Tensor:
+    """LeCam regularization (Tseng et al. 2021): E (D(x) - a_fake)^2 + E (D(G(z)) - a_real)^2, where the
+    anchors are moving averages of D's mean logits on real and fake images (`LeCamAnchors`). It keeps
+    D's real and fake scores from drifting apart, which is what a discriminator overfitting a small
+    data set does."""
+    return (real.float() - anchor_fake).square().mean() + (fake.float() - anchor_real).square().mean()
+
+
+class LeCamAnchors(torch.nn.Module):
+    """Exponential moving averages of D's mean logits on real and on fake images, on the device.
+
+    Not in `state_dict` (checkpoints with and without LeCam load into either model); the model
+    saves them in the checkpoint itself (`state`, `load_state`)."""
+
+    def __init__(self, decay: float = 0.99) -> None:
+        super().__init__()
+        self.decay = decay
+        self.register_buffer("real", torch.zeros(()), persistent=False)
+        self.register_buffer("fake", torch.zeros(()), persistent=False)
+
+    def update(self, real: Tensor, fake: Tensor) -> None:
+        """Move the anchors towards this batch's mean logits (B,), (B,): in place, no host read."""
+        self.real.lerp_(real.detach().float().mean(), 1 - self.decay)
+        self.fake.lerp_(fake.detach().float().mean(), 1 - self.decay)
+
+    def state(self) -> dict[str, Tensor]:
+        return {"real": self.real.detach().cpu(), "fake": self.fake.detach().cpu()}
+
+    def load_state(self, state: dict[str, Tensor]) -> None:
+        self.real.copy_(state["real"])
+        self.fake.copy_(state["fake"])
+
+
+def topk_count(batch: int, epoch: int, decay: float, floor: float) -> int:
+    """Top-k training (Sinha et al. 2020): how many of a batch's fakes the generator learns from in
+    `epoch` (0-based): the batch times decay**epoch, never under `floor` of it, at least 1. A host
+    computation: the generator step then keeps the k fakes D scores highest (`torch.topk`, no sync)."""
+    return max(1, min(batch, math.ceil(batch * max(decay**epoch, floor))))
 
 
 LOSSES: dict[str, GANLoss] = {

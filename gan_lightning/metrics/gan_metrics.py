@@ -16,6 +16,8 @@ Real images (the test split) and generated samples go through the classifier onc
   ``diversity_min`` is the worst digit. ``class_fid``: FID between samples and real digits of the
   same class, averaged over digits. Samples are grouped by the digit they were asked for
   (conditional) or by the classifier's reading (unconditional).
+- ``precision``, ``recall``, ``density``, ``coverage`` (``prd=True``): k-nearest-neighbour
+  manifold metrics on the same features (`gan_lightning.metrics.prd`); they keep every feature.
 
 All states are torchmetrics states with ``dist_reduce_fx`` (sums, or gathered features for KID),
 so under DDP every rank feeds its shard and `compute` reduces across ranks. Real states survive
@@ -36,6 +38,7 @@ from torchmetrics.image.kid import KernelInceptionDistance
 
 from gan_lightning.metrics.classifier import FEATURE_DIM, NUM_CLASSES, load_classifier, to_classifier_input
 from gan_lightning.metrics.inception import inception_fid
+from gan_lightning.metrics.prd import prd_metrics
 
 MODE_SHARE = 0.05  # a digit counts as covered when it holds at least this share of samples
 KID_SUBSET = 1000  # torchmetrics' default subset size, capped by the number of samples
@@ -121,6 +124,23 @@ class PredictionStats(Metric):
         return {k: getattr(self, k).clone() for k in ("histogram", "hits", "targeted", "prob_sum", "neg_entropy_sum")}
 
 
+class FeatureSet(Metric):
+    """Every feature row fed (gathered over DDP ranks by `compute`): what the k-NN metrics need."""
+
+    full_state_update = False
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.add_state("features", [], dist_reduce_fx="cat")
+
+    def update(self, features: torch.Tensor) -> None:
+        self.features.append(features.float())
+
+    def compute(self) -> torch.Tensor:
+        f = self.features
+        return torch.cat(f) if isinstance(f, list) else f  # a list on one process, one tensor after a gather
+
+
 def _mean_cov(count: torch.Tensor, total: torch.Tensor, outer: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     mean = total / count  # (d,)
     cov = (outer - count * torch.outer(mean, mean)) / (count - 1)  # (d, d), unbiased
@@ -140,6 +160,7 @@ class GANMetrics(nn.Module):
             ``fid_inception`` (Inception-v3 pool features, the FID of the literature).
         kid_subsets: how many random subsets KID averages over.
         seed: seed of KID's subset draws, so the same features give the same KID.
+        prd: add precision/recall (k=3) and density/coverage (k=5); keeps every feature in memory.
     """
 
     def __init__(
@@ -149,6 +170,7 @@ class GANMetrics(nn.Module):
         inception_weights: str | Path | None = None,
         kid_subsets: int = 100,
         seed: int = 0,
+        prd: bool = False,
     ) -> None:
         super().__init__()
         if not isinstance(kid_subsets, int) or isinstance(kid_subsets, bool) or kid_subsets <= 0:
@@ -165,6 +187,8 @@ class GANMetrics(nn.Module):
         self.real_stats, self.fake_stats = ClassFeatureStats(c, d), ClassFeatureStats(c, d)
         self.predictions = PredictionStats(c)
         self.inception = inception_fid(inception_weights) if inception_weights is not None else None
+        self.real_features = FeatureSet() if prd else None
+        self.fake_features = FeatureSet() if prd else None
 
     def train(self, mode: bool = True) -> GANMetrics:
         super().train(mode)
@@ -189,6 +213,8 @@ class GANMetrics(nn.Module):
         self.fid.update(feats, real=True)
         self.kid.update(feats, real=True)
         self.real_stats.update(feats, labels.to(feats.device))
+        if self.real_features is not None:
+            self.real_features.update(feats)
         if self.inception is not None:
             self.inception.update(_to_inception_input(images), real=True)
 
@@ -203,12 +229,14 @@ class GANMetrics(nn.Module):
         self.kid.update(feats, real=False)
         self.fake_stats.update(feats, targets if targets is not None else logits.argmax(1))
         self.predictions.update(logits, targets)
+        if self.fake_features is not None:
+            self.fake_features.update(feats)
         if self.inception is not None:
             self.inception.update(_to_inception_input(images), real=False)
 
     def reset_fake(self) -> None:
         """Forget the samples, keep the real digits' statistics."""
-        for m in (self.fid, self.kid, self.fake_stats, self.predictions, self.inception):
+        for m in (self.fid, self.kid, self.fake_stats, self.predictions, self.inception, self.fake_features):
             if m is not None:
                 m.reset()  # FID/KID keep their real features (reset_real_features=False)
 
@@ -216,6 +244,8 @@ class GANMetrics(nn.Module):
         """Forget everything, real digits included."""
         self.reset_fake()
         self.real_stats.reset()
+        if self.real_features is not None:
+            self.real_features.reset()
         for m in (self.fid, self.kid, self.inception):
             if m is not None:  # a reset that, this once, drops the real features too
                 m.reset_real_features = True
@@ -267,8 +297,18 @@ class GANMetrics(nn.Module):
             out["diversity"] = sum(ratios) / len(ratios)
             out["diversity_min"] = min(ratios)
             out["class_fid"] = sum(fids) / len(fids)
+        if self.real_features is not None:
+            out.update(_prd_of(self.real_features.compute(), self.fake_features.compute()))
         out["n_real"], out["n_fake"] = n_real, n_fake
         return out
+
+
+def _prd_of(real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+    try:
+        return prd_metrics(real, fake)
+    except ValueError as err:  # too few samples for k-NN radii: say so, keep the other metrics
+        warnings.warn(f"precision/recall/density/coverage skipped: {err}", stacklevel=3)
+        return {}
 
 
 def _to_inception_input(images: torch.Tensor) -> torch.Tensor:

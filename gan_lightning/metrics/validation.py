@@ -31,6 +31,7 @@ class SampleQuality:
         inception_weights: optional FID Inception weights file (adds ``fid_inception``).
         seed: seed of the sampling noise (rank r uses seed + r).
         stage: ``"validation"`` or ``"test"``, named in the warning when too few digits were seen.
+        prd: add precision, recall, density and coverage (`gan_lightning.metrics.prd`).
     """
 
     def __init__(
@@ -40,9 +41,11 @@ class SampleQuality:
         inception_weights: str | None = None,
         seed: int = 0,
         stage: str = "validation",
+        prd: bool = False,
     ) -> None:
         self.conditional, self.max_samples = conditional, max_samples
         self.inception_weights, self.seed, self.stage = inception_weights, seed, stage
+        self.prd = prd
         self.metrics: GANMetrics | None = None  # built at the first validation, not at model construction
         self.real_cached = False
         self._noise: torch.Generator | None = None
@@ -55,7 +58,9 @@ class SampleQuality:
 
     def start(self, module: Any) -> None:
         if self.metrics is None:
-            self.metrics = GANMetrics(self.conditional, inception_weights=self.inception_weights, seed=self.seed)
+            self.metrics = GANMetrics(
+                self.conditional, inception_weights=self.inception_weights, seed=self.seed, prd=self.prd
+            )
         self.metrics.to(module.device)
         self.metrics.reset_fake()
         self._noise = torch.Generator(device=module.device).manual_seed(self.seed + module.global_rank)

@@ -10,7 +10,7 @@ from torch import nn
 from gan_lightning.modules.gan import GAN
 from gan_lightning.nets import LabelEncoder, ProjectionHead
 
-CONDITIONINGS = ("onehot", "embedding", "projection")
+CONDITIONINGS = ("onehot", "embedding", "projection", "cbn")
 
 
 class ConditionalGAN(GAN):
@@ -22,7 +22,10 @@ class ConditionalGAN(GAN):
             64 px DCGAN CGAN); ``"embedding"``: a learned label embedding is concatenated in
             both nets (the MLP CGAN); ``"projection"``: the generator takes the one-hot label, the
             discriminator adds <embed(y), features(x)> to its logit (Miyato & Koyama 2018), the
-            usual choice with hinge loss and spectral normalization.
+            usual choice with hinge loss and spectral normalization; ``"cbn"``: the discriminator of
+            ``"projection"``, and a generator that reads the one-hot label in every BatchNorm
+            (conditional BatchNorm, de Vries et al. 2017; the generator of Miyato & Koyama 2018)
+            instead of at its input. DCGAN only.
         embed_dim: embedding width (default `num_classes`).
         **kwargs: everything `GAN` takes.
     """
@@ -32,12 +35,16 @@ class ConditionalGAN(GAN):
     def __init__(
         self,
         *args,
-        conditioning: Literal["onehot", "embedding", "projection"] = "onehot",
+        conditioning: Literal["onehot", "embedding", "projection", "cbn"] = "onehot",
         embed_dim: int | None = None,
         **kwargs,
     ) -> None:
         if conditioning not in CONDITIONINGS:
             raise ValueError(f"conditioning must be one of {CONDITIONINGS}, got {conditioning!r}")
+        if conditioning == "cbn" and kwargs.get("arch", "dcgan") != "dcgan":
+            raise ValueError(
+                f"conditioning 'cbn' needs arch 'dcgan' (conditional BatchNorm), got arch={kwargs['arch']!r}"
+            )
         self._conditioning = (conditioning, embed_dim)
         super().__init__(*args, **kwargs)
         self.save_hyperparameters()
@@ -45,8 +52,9 @@ class ConditionalGAN(GAN):
     def build_conditioning(self) -> None:
         kind, embed_dim = self._conditioning
         n = self.hparams.num_classes
+        self.g_cond_mode = "cbn" if kind == "cbn" else "concat"  # cbn: G reads the label in its BatchNorms
         # Separate encoders: G and D learn their own embeddings (one-hot has no parameters).
-        if kind == "projection":  # G: one-hot input; D: no input conditioning, a projection head instead
+        if kind in ("projection", "cbn"):  # G: one-hot label; D: no input conditioning, a projection head instead
             self.g_label = LabelEncoder(n, "onehot", embed_dim)
             self.d_label = None
         else:

@@ -19,15 +19,17 @@ import torch
 from torch import nn
 
 from gan_lightning import resume
+from gan_lightning.augment import AdaptiveAugment
 from gan_lightning.checkpoints import check_compatible, check_hparams, check_model_kind, read_checkpoint
 from gan_lightning.guard import NonFiniteGuard
 from gan_lightning.hub import HubMixin
-from gan_lightning.losses import get_loss, gradient_penalty
+from gan_lightning.losses import LeCamAnchors, get_loss, gradient_penalty, lecam_penalty, r1_penalty, topk_count
 from gan_lightning.metrics.inception import check_inception_weights
 from gan_lightning.metrics.validation import SampleQuality
 from gan_lightning.modules.ema import ExponentialMovingAverage
 from gan_lightning.modules.scalars import D_KEYS, TrainingScalars
 from gan_lightning.modules.stages import EvaluationStages
+from gan_lightning.modules.techniques import TECHNIQUE_ARGS, check_technique_args
 from gan_lightning.nets import build_nets, spectral_normalize
 from gan_lightning.speed import (
     adam_kwargs,
@@ -42,6 +44,7 @@ ARCHS = ("mlp", "dcgan")
 NOISES = ("normal", "uniform")
 OPTIMIZERS = ("adam", "sgd")
 LR_DECAYS = ("none", "linear", "cosine")
+TECHNIQUE_KEY = "technique_state"  # checkpoint entry: adaptive augmentation p, LeCam anchors
 
 
 def _check_choice(name: str, value: Any, allowed: tuple) -> None:
@@ -112,6 +115,23 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
             torch's default Adam reads its step counts on the host. Not with mixed precision + clipping.
         on_nonfinite: a NaN/Inf D or G loss ``"stop"``s training with a `DivergenceError` (last.ckpt
             keeps the last good weights) or ``"skip"``s that optimizer step (see `gan_lightning.guard`).
+        augment: differentiable augmentation of everything D sees, real and fake (DiffAugment): a
+            comma-separated choice of ``translation``, ``cutout``, ``color`` (`gan_lightning.augment`).
+        augment_p: probability that each transform is applied to an image (DiffAugment: 1); with
+            ``ada_target`` the starting value.
+        ada_target: adapt ``augment_p`` on the device so that E[sign(D(real))] stays near this value
+            (StyleGAN2-ADA's r_t; 0.6 there); ``None``: fixed p.
+        ada_interval, ada_kimg: D steps between adjustments; thousands of real images for p to move by 1.
+        r1_gamma: weight gamma of the R1 penalty gamma/2 E||grad D(x_real)||^2 (0: none); needs a
+            discriminator without BatchNorm.
+        r1_every: lazy R1: the penalty (times this interval) every this many D steps.
+        lecam_weight: weight of LeCam regularization of D's logits towards moving anchors (0: none).
+        lecam_decay: decay of the anchors' moving averages.
+        topk_decay: top-k training: G learns only from the fakes D scores highest, a share decaying by
+            this factor per epoch (0.99 in the paper); ``None``: all fakes.
+        topk_min: the floor of that share.
+        metrics_prd: validation adds precision/recall (k=3) and density/coverage (k=5) in the
+            classifier's feature space (`gan_lightning.metrics.prd`).
     """
 
     conditional = False
@@ -159,6 +179,19 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         channels_last: bool = False,
         fused_adam: bool = True,
         on_nonfinite: Literal["stop", "skip"] = "stop",
+        # Quality techniques (gan_lightning/augment.py, losses.py); all off by default.
+        augment: str | None = None,
+        augment_p: float = 1.0,
+        ada_target: float | None = None,
+        ada_interval: int = 4,
+        ada_kimg: float = 100.0,
+        r1_gamma: float = 0.0,
+        r1_every: int = 16,
+        lecam_weight: float = 0.0,
+        lecam_decay: float = 0.99,
+        topk_decay: float | None = None,
+        topk_min: float = 0.5,
+        metrics_prd: bool = False,
     ) -> None:
         super().__init__()
         _check_choice("arch", arch, ARCHS)
@@ -183,6 +216,8 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
                 "discriminator mixes; set d_norm to 'layernorm' or 'none', got d_norm='batchnorm'"
             )
         check_speed_args(grad_clip_val, grad_clip_algorithm)
+        given = locals()
+        policy = check_technique_args(**{name: given[name] for name in TECHNIQUE_ARGS})
         self.save_hyperparameters()
         self.automatic_optimization = False
         self.loss_fn = get_loss(loss)
@@ -194,7 +229,9 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         # The averaged generator (with its label encoder): a frozen copy, saved in every checkpoint.
         self.generator_ema = ExponentialMovingAverage(self.g_modules(), ema_decay) if ema_decay is not None else None
         # Not an nn.Module: the metrics' classifier stays out of state_dict and checkpoints.
-        self.quality = SampleQuality(self.conditional, metric_samples, inception_weights) if metrics else None
+        self.quality = (
+            SampleQuality(self.conditional, metric_samples, inception_weights, prd=metrics_prd) if metrics else None
+        )
         # Counts generator updates: a buffer so checkpoints carry it, a host copy so reading it costs no sync.
         self.register_buffer("g_steps", torch.zeros((), dtype=torch.long))
         self._g_steps = 0
@@ -208,6 +245,7 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         self.last_window: dict[str, float] | None = None  # the last logged means, for LossCurves
         self._step_of_d = 0
         self._rng_to_restore: dict | None = None
+        self.build_techniques(policy)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Lightning sets `_current_fx_name` on the module twice per hook call, some twenty times a
@@ -226,9 +264,10 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
     # -- construction (ConditionalGAN overrides the conditioning part only) -------------------
     def build_conditioning(self) -> None:
         self.g_cond_dim = self.d_cond_dim = 0
+        self.g_cond_mode = "concat"  # how G reads its label vector: at its input, or in its norms ("cbn")
 
     def build_nets(self) -> tuple[nn.Module, nn.Module]:
-        return build_nets(self.hparams, self.g_cond_dim, self.d_cond_dim)
+        return build_nets(self.hparams, self.g_cond_dim, self.d_cond_dim, self.g_cond_mode)
 
     def configure_optimizers(self):
         hp = self.hparams
@@ -331,14 +370,19 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         """One D update. Returns (d_loss, mean D(x), mean D(G(z))) (3,) on the device; None if skipped."""
         step = self.global_step
         with self.frozen(self._g_params):
-            d_real = self.discriminate(real, labels)  # (B,) logits
-            d_fake = self.discriminate(fake, fake_labels)
+            real_in, fake_in, r1_now = self.d_inputs(real), self.d_inputs(fake), self.r1_due()
+            if r1_now:  # R1 differentiates D at the (augmented) real images it scores
+                real_in = real_in.detach().requires_grad_(True)
+            d_real = self.discriminate(real_in, labels)  # (B,) logits
+            d_fake = self.discriminate(fake_in, fake_labels)
             d_loss = self.loss_fn.d_loss(d_real, d_fake)
             if self.hparams.gp_weight > 0:  # the penalty's points carry the real batch's labels
                 penalty = gradient_penalty(lambda x: self.discriminate(x, labels), real, fake)
                 d_loss = d_loss + self.hparams.gp_weight * penalty
+            d_loss = self.add_d_regularizers(d_loss, d_real, d_fake, real_in, r1_now)
             if not self.apply_loss(opt, d_loss):
                 return None
+        self.after_d_step(d_real, d_fake)
         self._step_of_d = step
         probs = torch.sigmoid(torch.stack([d_real.detach(), d_fake.detach()]).float()).mean(1)  # (2,) D(x), D(G(z))
         return torch.cat([d_loss.detach().float().reshape(1), probs])
@@ -346,7 +390,7 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
     def generator_step(self, opt: Any, fake: torch.Tensor, fake_labels: torch.Tensor | None) -> torch.Tensor | None:
         """One G update on the fakes of the D step, D frozen; then the EMA. Returns g_loss; None if skipped."""
         with self.frozen(self._d_params):
-            g_loss = self.loss_fn.g_loss(self.discriminate(fake, fake_labels))
+            g_loss = self.loss_fn.g_loss(self.top_k(self.discriminate(self.d_inputs(fake), fake_labels)))
             if not self.apply_loss(opt, g_loss):
                 return None
         self.g_steps.add_(1)  # the saved counter (a buffer); the host copy is what code reads
@@ -409,6 +453,7 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
             self.log("train/g_loss", means["g_loss"], on_step=True, on_epoch=True, batch_size=counts["g"])
         if self.guard.skipped:
             self.log("train/skipped_steps", float(self.guard.skipped), on_step=True, on_epoch=False)
+        self.log_technique_scalars()
         self.last_window = {"step": self.global_step, **{f"train/{k}": v for k, v in means.items()}}
 
     def check_finite(self) -> None:
@@ -463,11 +508,13 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         if self.guard.on_nonfinite == "stop":
             self.check_finite()
         checkpoint[resume.RNG_KEY] = resume.rng_state()
+        self.save_technique_state(checkpoint)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Before the weights load: a checkpoint of another model fails naming the setting, not a shape.
         check_compatible(self, checkpoint, resume=self._trainer is not None)
         self._rng_to_restore = checkpoint.get(resume.RNG_KEY)
+        self.load_technique_state(checkpoint)
 
     def on_train_start(self) -> None:
         self._cuda_check = cheap_cuda_check_during_cpu_training(self.device)  # speed.py: NVML per Adam step
@@ -501,3 +548,75 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
                     f"{name}: the model was built for {self.hparams[name]} but the data module serves {have}; "
                     f"set data.{name} and model.{name} to the same value (the CLI links them)"
                 )
+
+    # -- quality techniques: augmentation, R1, LeCam, top-k (gan_lightning/augment.py, losses.py) --------
+    def build_techniques(self, policy: tuple[str, ...]) -> None:
+        hp = self.hparams
+        self.d_augment = (
+            AdaptiveAugment(policy, hp.augment_p, hp.ada_target, hp.ada_interval, hp.ada_kimg) if policy else None
+        )
+        self.lecam = LeCamAnchors(hp.lecam_decay) if hp.lecam_weight > 0 else None
+        # Plain copies: the hot path reads no hparams dictionary.
+        self._r1 = (float(hp.r1_gamma), int(hp.r1_every))
+        self._lecam_weight = float(hp.lecam_weight)
+        self._topk = None if hp.topk_decay is None else (float(hp.topk_decay), float(hp.topk_min))
+        self._d_updates = 0  # D steps taken by this process: the lazy R1 schedule (a host count)
+
+    def d_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """What D sees of images (B, C, H, W): augmented when ``augment`` is on (real and fake alike)."""
+        return x if self.d_augment is None else self.d_augment(x)
+
+    def r1_due(self) -> bool:
+        gamma, every = self._r1
+        return gamma > 0 and self._d_updates % every == 0
+
+    def add_d_regularizers(
+        self, d_loss: torch.Tensor, d_real: torch.Tensor, d_fake: torch.Tensor, real_in: torch.Tensor, r1_now: bool
+    ) -> torch.Tensor:
+        """d_loss + the lazy R1 penalty (when due) + the LeCam term (when on)."""
+        if r1_now:
+            gamma, every = self._r1
+            d_loss = d_loss + (gamma / 2 * every) * r1_penalty(d_real, real_in)
+        if self.lecam is not None:
+            d_loss = d_loss + self._lecam_weight * lecam_penalty(d_real, d_fake, self.lecam.real, self.lecam.fake)
+        return d_loss
+
+    def after_d_step(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> None:
+        """Device-side bookkeeping after a D update: LeCam anchors, the adaptive augmentation signal."""
+        self._d_updates += 1
+        if self.lecam is not None:
+            self.lecam.update(d_real, d_fake)
+        if self.d_augment is not None and self.d_augment.adaptive:
+            world = self.trainer.world_size if self._trainer is not None else 1
+            reduce = (lambda t: self.trainer.strategy.reduce(t, reduce_op="sum")) if world > 1 else None
+            self.d_augment.observe(d_real, reduce, world)
+
+    def top_k(self, scores: torch.Tensor) -> torch.Tensor:
+        """The generator's scores (B,) to learn from: all, or the k highest (``topk_decay``)."""
+        if self._topk is None:
+            return scores
+        k = topk_count(scores.shape[0], self.current_epoch, *self._topk)
+        return scores if k == scores.shape[0] else scores.topk(k).values
+
+    def log_technique_scalars(self) -> None:
+        """At log steps only: the adaptive augmentation probability and its overfitting signal."""
+        if self.d_augment is not None and self.d_augment.adaptive:
+            self.log("train/aug_p", self.d_augment.p, on_step=True, on_epoch=False)
+            self.log("train/ada_rt", self.d_augment.signal, on_step=True, on_epoch=False)
+
+    def save_technique_state(self, checkpoint: dict[str, Any]) -> None:
+        state = {}
+        if self.d_augment is not None and self.d_augment.adaptive:
+            state["augment"] = self.d_augment.state()
+        if self.lecam is not None:
+            state["lecam"] = self.lecam.state()
+        if state:
+            checkpoint[TECHNIQUE_KEY] = state
+
+    def load_technique_state(self, checkpoint: dict[str, Any]) -> None:
+        """The adaptive p and LeCam anchors of a resumed run (what the model has no use for is left)."""
+        state = checkpoint.get(TECHNIQUE_KEY) or {}
+        if "augment" in state and self.d_augment is not None and self.d_augment.adaptive:
+            self.d_augment.load_state(state["augment"])
+        if "lecam" in state and self.lecam is not None:
+            self.lecam.load_state(state["lecam"])

@@ -5,6 +5,10 @@ CGAN) or a learned embedding (the MLP CGAN). Generators concatenate it to the no
 discriminators concatenate it to their input: flat for MLPs, broadcast as `dim` extra image
 channels for conv nets (`broadcast_channels`).
 
+`ConditionalBatchNorm2d` is another way into a generator (de Vries et al. 2017; the projection
+discriminator's and BigGAN's generators): the label vector sets the scale and shift of every
+BatchNorm instead of entering with the noise.
+
 `ProjectionHead` is the other way into a discriminator (Miyato & Koyama 2018): the label meets
 D's *features* at the end, as an inner product with a learned class embedding, instead of its
 input at the start.
@@ -55,6 +59,29 @@ class LabelEncoder(nn.Module):
 def broadcast_channels(cond: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """(B, k) -> (B, k, H, W): every pixel carries the label vector (the tutorials' label maps)."""
     return cond[:, :, None, None].expand(-1, -1, height, width)
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """BatchNorm without its own affine, then a per-sample scale 1 + W_g c and shift W_b c from the
+    label vector c (B, cond_dim); with one-hot c these are per-class scales and shifts.
+
+    x (B, C, H, W), cond (B, cond_dim) -> (B, C, H, W). W_g and W_b start near 0 (the DCGAN init,
+    N(0, 0.02)), so the layer starts as the plain BatchNorm with scale ~1 and learns the classes."""
+
+    def __init__(self, num_features: int, cond_dim: int) -> None:
+        super().__init__()
+        if cond_dim <= 0:
+            raise ValueError(f"cond_dim must be positive for a conditional BatchNorm, got {cond_dim!r}")
+        self.norm = nn.BatchNorm2d(num_features, affine=False)
+        self.scale = nn.Linear(cond_dim, num_features, bias=False)
+        self.shift = nn.Linear(cond_dim, num_features, bias=False)
+        nn.init.normal_(self.scale.weight, 0.0, 0.02)
+        nn.init.normal_(self.shift.weight, 0.0, 0.02)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        cond = cond.to(x.dtype)
+        scale = 1 + self.scale(cond)[:, :, None, None]  # (B, C, 1, 1)
+        return self.norm(x) * scale + self.shift(cond)[:, :, None, None]
 
 
 class ProjectionHead(nn.Module):

@@ -9,6 +9,8 @@
 BatchNorm + ReLU in G, LeakyReLU(0.2) in D with BatchNorm on all but the first block, weights
 drawn from N(0, 0.02). `k` is the conditioning width (0 unconditional, 10 for one-hot labels).
 `minibatch_std` appends ProGAN's batch-statistics channel to D's last map (against collapse).
+With ``cond_mode="cbn"`` the generator reads its label vector in every BatchNorm
+(`ConditionalBatchNorm2d`) instead of at its input.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from typing import Literal
 import torch
 from torch import nn
 
-from gan_lightning.nets.conditioning import broadcast_channels
+from gan_lightning.nets.conditioning import ConditionalBatchNorm2d, broadcast_channels
 from gan_lightning.nets.layers import MinibatchStd
 
 IMAGE_SIZES = (28, 64)
+COND_MODES = ("concat", "cbn")
 D_NORMS = ("batchnorm", "none", "layernorm")
 
 
@@ -38,36 +41,56 @@ def dcgan_init(module: nn.Module) -> None:
         nn.init.normal_(module.weight, 0.0, 0.02)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
-    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
+    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)) and module.weight is not None:
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
 
 
 class DCGANGenerator(nn.Module):
-    """z (B, latent_dim) [+ cond (B, cond_dim)] -> images (B, channels, image_size, image_size) in [-1, 1]."""
+    """z (B, latent_dim) [+ cond (B, cond_dim)] -> images (B, channels, image_size, image_size) in [-1, 1].
+
+    `cond_mode`: ``"concat"`` joins the label vector to the noise; ``"cbn"`` feeds it to every
+    BatchNorm (conditional BatchNorm) and the noise enters alone."""
 
     def __init__(
-        self, latent_dim: int = 100, ngf: int = 64, image_size: int = 28, channels: int = 1, cond_dim: int = 0
+        self,
+        latent_dim: int = 100,
+        ngf: int = 64,
+        image_size: int = 28,
+        channels: int = 1,
+        cond_dim: int = 0,
+        cond_mode: Literal["concat", "cbn"] = "concat",
     ) -> None:
         super().__init__()
         if ngf <= 0:
             raise ValueError(f"ngf must be positive, got {ngf!r}")
+        if cond_mode not in COND_MODES:
+            raise ValueError(f"cond_mode must be one of {COND_MODES}, got {cond_mode!r}")
+        if cond_mode == "cbn" and cond_dim <= 0:
+            raise ValueError(f"cond_mode 'cbn' needs a label vector: cond_dim must be positive, got {cond_dim!r}")
         start, mults = _plan(image_size)
-        self.latent_dim, self.cond_dim = latent_dim, cond_dim
+        self.latent_dim, self.cond_dim, self.cond_mode = latent_dim, cond_dim, cond_mode
+        cbn = cond_mode == "cbn"
+        norm = (lambda n: ConditionalBatchNorm2d(n, cond_dim)) if cbn else nn.BatchNorm2d
         width = ngf * mults[0]
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(latent_dim + cond_dim, width, start, 1, 0, bias=False),  # (B, ngf*m0, s, s)
-            nn.BatchNorm2d(width),
+            nn.ConvTranspose2d(latent_dim + (0 if cbn else cond_dim), width, start, 1, 0, bias=False),  # (B, w, s, s)
+            norm(width),
             nn.ReLU(True),
         ]
         for m in mults[1:]:  # each doubles H and W
-            layers += [nn.ConvTranspose2d(width, ngf * m, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * m), nn.ReLU(True)]
+            layers += [nn.ConvTranspose2d(width, ngf * m, 4, 2, 1, bias=False), norm(ngf * m), nn.ReLU(True)]
             width = ngf * m
         layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self.apply(dcgan_init)
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        if self.cond_mode == "cbn":
+            h = z[:, :, None, None]  # (B, nz, 1, 1)
+            for layer in self.net:  # the label vector reaches every norm layer
+                h = layer(h, cond) if isinstance(layer, ConditionalBatchNorm2d) else layer(h)
+            return h  # (B, C, H, W)
         h = z if cond is None else torch.cat([z, cond.to(z.dtype)], dim=1)  # (B, nz+k)
         return self.net(h[:, :, None, None])  # (B, C, H, W)
 

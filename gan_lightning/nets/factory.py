@@ -15,12 +15,17 @@ from gan_lightning.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_lightning.nets.mlp import MLPDiscriminator, MLPGenerator
 
 
-def build_nets(hp: Mapping[str, Any], g_cond_dim: int = 0, d_cond_dim: int = 0) -> tuple[nn.Module, nn.Module]:
+def build_nets(
+    hp: Mapping[str, Any], g_cond_dim: int = 0, d_cond_dim: int = 0, g_cond_mode: str = "concat"
+) -> tuple[nn.Module, nn.Module]:
     """(generator, discriminator) for the settings `hp` (the names of `GAN`'s arguments); the
-    conditioning widths are what the label encoders add to each net's input (0: unconditional)."""
+    conditioning widths are what the label encoders add to each net's input (0: unconditional);
+    `g_cond_mode` ``"cbn"`` puts G's label vector into its BatchNorms instead (DCGAN only)."""
     common = dict(image_size=hp["image_size"], channels=hp["channels"])
     if hp["arch"] == "dcgan":
-        g = DCGANGenerator(latent_dim=hp["latent_dim"], ngf=hp["ngf"], cond_dim=g_cond_dim, **common)
+        g = DCGANGenerator(
+            latent_dim=hp["latent_dim"], ngf=hp["ngf"], cond_dim=g_cond_dim, cond_mode=g_cond_mode, **common
+        )
         d = DCGANDiscriminator(
             ndf=hp["ndf"],
             norm=hp["d_norm"] or "batchnorm",
@@ -29,6 +34,10 @@ def build_nets(hp: Mapping[str, Any], g_cond_dim: int = 0, d_cond_dim: int = 0) 
             **common,
         )
         return g, d
+    if g_cond_mode != "concat":
+        raise ValueError(
+            f"conditioning {g_cond_mode!r} needs arch 'dcgan' (the MLP generator reads labels at its input)"
+        )
     body = dict(
         activation=hp["activation"],
         negative_slope=hp["negative_slope"],

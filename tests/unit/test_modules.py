@@ -121,6 +121,6 @@ def test_bad_model_arguments(kwargs, match):
 
 
 def test_bad_conditioning():
-    allowed = r"\('onehot', 'embedding', 'projection'\)"
+    allowed = r"\('onehot', 'embedding', 'projection', 'cbn'\)"
     with pytest.raises(ValueError, match=rf"conditioning must be one of {allowed}, got 'concat'"):
         ConditionalGAN(conditioning="concat")

@@ -1,0 +1,62 @@
+"""`evaluate` reports precision/recall/density/coverage always and the Classification Accuracy Score on request."""
+
+import json
+
+import pytest
+
+from gan_lightning import GAN, ConditionalGAN, MNISTDataModule
+from gan_lightning.cli import main
+from tests.helpers import tiny_trainer
+
+TINY = dict(ngf=8, ndf=8, latent_dim=16)
+
+
+def _checkpoint(tmp_path, cls):
+    model = cls(**TINY)
+    trainer = tiny_trainer(tmp_path, limit_train_batches=1)
+    trainer.fit(model, MNISTDataModule(data_dir=str(tmp_path / "data"), download=False, batch_size=16))
+    path = tmp_path / f"{cls.__name__}.ckpt"
+    trainer.save_checkpoint(path)
+    return path
+
+
+def test_evaluate_adds_cas_and_its_ceiling(tmp_path, capsys):
+    ckpt = _checkpoint(tmp_path, ConditionalGAN)
+    main(["evaluate", "--ckpt_path", str(ckpt), "--n_samples", "200", "--data_dir", str(tmp_path), "--cas",
+          "--cas_epochs", "1"])  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    for key in ("precision", "recall", "density", "coverage", "cas", "cas_real"):
+        assert isinstance(out[key], float), key
+    assert out["cas_train_size"] == 200 and out["cas_real_train_size"] == 200 and out["cas_epochs"] == 1
+    assert out["precision"] < 0.2 and out["cas"] < 0.3  # one batch of training: noise, which teaches nothing
+
+
+def test_evaluate_without_cas_has_the_manifold_metrics_only(tmp_path, capsys):
+    main(["evaluate", "--real", "test_half", "--n_samples", "300", "--data_dir", str(tmp_path)])
+    out = json.loads(capsys.readouterr().out)
+    assert "cas" not in out
+    assert out["precision"] > 0.6 and out["recall"] > 0.6 and out["coverage"] > 0.6  # real vs real digits
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--cas_epochs", "2"], "--cas_epochs sets the training of --cas, which is off; add --cas, got --cas_epochs 2"),
+        (["--cas", "--cas_epochs", "0"], "cas_epochs must be a positive integer, got 0"),
+    ],
+    ids=["cas_off", "bad_epochs"],
+)
+def test_cas_flag_errors(args, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--real", "--n_samples", "100", "--data_dir", str(tmp_path), *args])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_cas_needs_a_conditional_model(tmp_path, capsys):
+    ckpt = _checkpoint(tmp_path, GAN)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--ckpt_path", str(ckpt), "--n_samples", "100", "--data_dir", str(tmp_path), "--cas"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "cas: the Classification Accuracy Score needs a conditional model" in err and "holds a GAN" in err
