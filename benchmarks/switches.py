@@ -15,11 +15,37 @@ import statistics
 import time
 
 import torch
-from throughput import run_plain, tensor_batches
+from bare_loop import tensor_batches
 
 from gan_lightning import ConditionalGAN
 from gan_lightning.data import SAMPLE_DIR, load_split
 from gan_lightning.speed import apply_to_nets
+
+
+def run_plain(model, batches, warmup: int, steps: int, sync, precision: str) -> float:
+    """Seconds for `steps` plain D+G steps of a GAN module's own nets (after `warmup` untimed ones)."""
+    assert precision == "32-true"
+    opt_g, opt_d = model.configure_optimizers()
+    model.train()
+    for i in range(warmup + steps):
+        if i == warmup:
+            sync()
+            t0 = time.perf_counter()
+        real, labels = next(batches)
+        n = real.size(0)
+        z, fake_labels = model.sample_z(n), model.sample_labels(n)
+        fake = model.generate(z, fake_labels)
+        d_loss = model.loss_fn.d_loss(model.discriminate(real, labels), model.discriminate(fake.detach(), fake_labels))
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        with model.frozen(model.d_parameters()):
+            g_loss = model.loss_fn.g_loss(model.discriminate(fake, fake_labels))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+    sync()
+    return time.perf_counter() - t0
 
 
 def main(argv: list[str] | None = None) -> None:

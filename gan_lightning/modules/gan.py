@@ -335,12 +335,13 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         """Images (n, C, H, W) from given noise (n, latent_dim) [and labels (n,)]: eval mode, no grad,
         the averaged generator when the model keeps one. Grids, metrics and export all draw through here."""
         g = self.generator_ema.module if self.generator_ema is not None else self.g_modules()
-        was_training = g.training
+        modes = [(m, m.training) for m in g.modules()]  # g may be a fresh ModuleDict: record its members
         g.eval()
         try:
             return self.generate(z, labels, g)
         finally:
-            g.train(was_training)
+            for m, training in modes:
+                m.training = training
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """The sampling path: images (n, C, H, W) in [-1, 1] from noise (n, latent_dim) [and labels (n,)],
