@@ -68,19 +68,31 @@ def load_model(ckpt_path: str | Path, **overrides) -> GAN:
 def generate_images(
     model: GAN,
     digits: list[int] | None = None,
-    n_per_digit: int = 10,
-    n: int = 100,
+    n_per_digit: int | None = None,
+    n: int | None = None,
     seed: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Images (N, C, H, W) in [-1, 1] and labels (N,) (-1 for an unconditional model).
 
-    A conditional model draws `n_per_digit` images of each of `digits` (default: every class),
-    digit-major so that a grid with `n_per_digit` columns has one row per digit. An unconditional
-    model draws `n` images and takes no digits.
+    A conditional model draws `n_per_digit` (default 10) images of each of `digits` (default: every
+    class), digit-major so that a grid with `n_per_digit` columns has one row per digit. An
+    unconditional model draws `n` (default 100) images.
+
+    Raises:
+        GenerateError: a count that is not a positive integer, a digit out of range, or a setting the
+            model cannot use (`digits`/`n_per_digit` for an unconditional model, `n` for a conditional one).
     """
     conditional = getattr(model, "conditional", False)
-    if not conditional and digits:
-        raise GenerateError(f"digits: this checkpoint holds an unconditional GAN, which takes no digits; got {digits}")
+    if conditional:
+        kind, unused = "a conditional GAN, which draws n_per_digit images of each digit", {"n": n}
+    else:
+        kind = "an unconditional GAN, which takes no digits (n sets how many images)"
+        unused = {"digits": digits or None, "n_per_digit": n_per_digit}
+    for name, value in unused.items():  # a setting this model cannot use is an error, never ignored
+        if value is not None:
+            raise GenerateError(f"{name}: this checkpoint holds {kind}; got {name}={value}")
+    n_per_digit = 10 if n_per_digit is None else n_per_digit
+    n = 100 if n is None else n
     for name, value in (("n_per_digit", n_per_digit), ("n", n)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise GenerateError(f"{name} must be a positive integer, got {value!r}")
@@ -142,8 +154,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ckpt_path", required=True, help="a checkpoint of a run, e.g. RUN/checkpoints/last.ckpt")
     p.add_argument("--out", required=True, help="output file: .png (a grid) or .npz (images, labels)")
     p.add_argument("--digits", type=int, nargs="+", help="conditional model: digits to draw (default: all)")
-    p.add_argument("--n_per_digit", type=int, default=10, help="conditional model: images per digit (default 10)")
-    p.add_argument("--n", type=int, default=100, help="unconditional model: number of images (default 100)")
+    p.add_argument("--n_per_digit", type=int, help="conditional model: images per digit (default 10)")
+    p.add_argument("--n", type=int, help="unconditional model: number of images (default 100)")
     p.add_argument("--nrow", type=int, help="PNG: images per row (default: n_per_digit, or sqrt(n))")
     p.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same images")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
@@ -161,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         model = load_model(args.ckpt_path)
         images, labels = generate_images(model, args.digits, args.n_per_digit, args.n, args.seed)
         conditional = getattr(model, "conditional", False)
-        nrow = args.nrow or (args.n_per_digit if conditional else math.ceil(math.sqrt(len(labels))))
+        nrow = args.nrow or ((args.n_per_digit or 10) if conditional else math.ceil(math.sqrt(len(labels))))
         write_output(images, labels, out, nrow, args.overwrite)
     except GenerateError as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
