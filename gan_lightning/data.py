@@ -279,8 +279,8 @@ class MNISTDataModule(L.LightningDataModule):
         if self.batch_size > per_process:
             share = f" ({per_process} per process with {world_size} processes)" if world_size > 1 else ""
             raise ValueError(
-                f"data.batch_size must be at most the training set's size, {len(self.train_set)} images from "
-                f"{self.source}{share}, got {self.batch_size}"
+                f"data.batch_size must be at most the number of training images, {len(self.train_set)}{share}, "
+                f"got {self.batch_size}"
             )
 
     # -- exact resume: the data order and the position in it ride in the checkpoint ----------
@@ -299,6 +299,9 @@ class MNISTDataModule(L.LightningDataModule):
         if "shuffle_seed" in state_dict:
             self.shuffle_seed = int(state_dict["shuffle_seed"])
             self._resume_at = (int(state_dict["epoch"]), int(state_dict["batches_done"]))
+            # Lightning warns that a mid-epoch resume with a loader lacking its own state_dict "can cause
+            # unreliable results": not so here, the sampler replays the rest of the epoch.
+            warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch")
 
     # -- device-resident training batches (data.device_resident) -------------------------------
     def _resident_device(self) -> torch.device | None:
