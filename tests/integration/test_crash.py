@@ -14,7 +14,6 @@ import signal
 from pathlib import Path
 
 import pytest
-from lightning.pytorch.callbacks import Callback
 
 import gan_lightning.checkpoints as checkpoints
 from benchmarks.crash_soak import Soak, soak
@@ -33,17 +32,6 @@ def test_sigkill_at_random_moments_then_resume_ends_bit_for_bit_equal(tmp_path):
         assert kill.loads, (seed, kill)
     assert result.final_step == result.reference_step, seed
     assert result.equal, (seed, result.mismatches)
-
-
-class SigtermAt(Callback):
-    """Sends this process a real SIGTERM at the end of one training batch (for the CLI's config)."""
-
-    def __init__(self, epoch: int = 1, batch: int = 1) -> None:
-        self.at = (epoch, batch)
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if (trainer.current_epoch, batch_idx) == self.at:
-            os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _config(tmp_path: Path, callbacks: str) -> list[str]:
@@ -83,7 +71,8 @@ _LAST = """    - class_path: lightning.pytorch.callbacks.ModelCheckpoint
 _TOP_K = """    - class_path: lightning.pytorch.callbacks.ModelCheckpoint
       init_args: {monitor: step, mode: max, save_top_k: 1, filename: "best-{step}", save_on_train_epoch_end: true}
 """
-_SIGTERM = """    - class_path: tests.integration.test_crash.SigtermAt
+_SIGTERM = """    - class_path: tests.integration.test_resume._SigtermAt
+      init_args: {epoch: 1, batch: 1}
 """
 
 
