@@ -223,6 +223,8 @@ def soak(work: Path, spec: Soak) -> SoakResult:
 
 def report(result: SoakResult, spec: Soak, command: str) -> str:
     lines = [
+        f"## {spec.kills} kills, {spec.writer} checkpoint writer",
+        "",
         f"Command: `{command}`",
         "",
         f"Run: MLP GAN (hidden width {spec.hidden}), {spec.epochs} epochs x {spec.batches} batches of 16 (2 optimizer "
@@ -281,8 +283,10 @@ def main() -> None:
     text = report(result, spec, "python benchmarks/crash_soak.py " + " ".join(sys.argv[1:]))
     print(text)
     if args.out:
-        with open(args.out, "a") as f:
-            f.write(text + "\n")
+        out = Path(args.out)
+        header = "" if out.exists() else "# Crash soak (benchmarks/crash_soak.py)\n\n"
+        with open(out, "a") as f:
+            f.write(header + text + "\n")
     sys.exit(0 if result.equal and all(k.loads for k in result.kills) else 1)
 
 
