@@ -2,17 +2,19 @@
 
 MNIST as uint8 is 47 MB (60,000 x 28 x 28): it fits on any GPU many times over. Kept there, a
 batch is one gather and one scale on the device, with no host-to-device copy, no worker and no
-per-sample Python. DDP sharding follows `DistributedSampler` exactly: one permutation per epoch
-from a seed shared by all ranks, padded to a multiple of the world size, rank r taking every
-world-th index from r, so ranks see disjoint digits and every epoch reshuffles.
+per-sample Python. The order comes from `EpochSampler` (the DataLoader path's sampler, a
+`DistributedSampler`): one permutation per epoch from a seed shared by all ranks, padded to a
+multiple of the world size, rank r taking every world-th index from r, so ranks see disjoint
+digits, every epoch reshuffles, and a resumed run replays the same batches from where it stopped.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 
 import torch
+
+from gan_lightning.resume import EpochSampler
 
 
 def to_unit_range(images: torch.Tensor) -> torch.Tensor:
@@ -55,27 +57,28 @@ class DeviceBatches:
         self.images, self.labels = images, labels.to(images.device)
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.seed, self.rank, self.world_size, self.epoch = seed, rank, world_size, epoch
-        # DistributedSampler(drop_last=False): every rank gets ceil(N / world) indices, padding by wrap-around.
-        self.per_rank = math.ceil(len(labels) / world_size)
+        self.sampler = EpochSampler(len(labels), seed, rank, world_size, shuffle=shuffle)
+        # As DistributedSampler(drop_last=False): every rank gets ceil(N / world) indices, padding by wrap-around.
+        self.per_rank = self.sampler.num_samples
+        self._resume: tuple[int, int] | None = None  # (epoch, batches to skip), used once
 
     def __len__(self) -> int:
         full = self.per_rank // self.batch_size
         return full if self.drop_last or self.per_rank % self.batch_size == 0 else full + 1
 
+    def resume_at(self, epoch: int, batches_done: int) -> None:
+        """The next pass over `epoch` starts after its first `batches_done` batches (a mid-epoch resume)."""
+        self._resume = (epoch, batches_done) if batches_done > 0 else None
+
     def indices(self) -> torch.Tensor:
         """This rank's sample indices (per_rank,) for the current epoch, on the data's device."""
-        n = len(self.labels)
-        if self.shuffle:
-            g = torch.Generator().manual_seed(self.seed + self.epoch())
-            order = torch.randperm(n, generator=g)  # (N,) on the CPU: the same on every device type
-        else:
-            order = torch.arange(n)
-        total = self.per_rank * self.world_size
-        order = torch.cat([order, order[: total - n]])  # pad to a multiple of the world size
-        return order[self.rank : total : self.world_size].to(self.images.device)
+        self.sampler.set_epoch(self.epoch())
+        return torch.tensor(list(self.sampler), dtype=torch.long).to(self.images.device)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         idx = self.indices()
-        for b in range(len(self)):
+        start = self._resume[1] if self._resume is not None and self._resume[0] == self.epoch() else 0
+        self._resume = None
+        for b in range(start, len(self)):
             take = idx[b * self.batch_size : (b + 1) * self.batch_size]  # (B,)
             yield to_unit_range(self.images[take]), self.labels[take]

@@ -1,17 +1,29 @@
-"""Reading checkpoints with clear errors, and checking one fits the model it is loaded into.
+"""Writing checkpoints atomically, reading them with clear errors, and checking one fits the model.
 
 Without these checks a missing file, a non-torch file or a checkpoint of another model (GAN vs
 ConditionalGAN, 28 vs 64 px, other widths) ends in a pickle error or a 40-line tensor-size
 mismatch; here each ends in one line naming the path or the setting that differs.
+
+Writing: Lightning's own writer (an fsspec transaction) puts the temporary file in the system's
+temp folder and moves it into place; when that folder is on another filesystem than the run (a
+local /tmp, runs on a network disk) the move is a copy over the old file, so a crash or a full
+disk in the middle leaves a truncated `last.ckpt` and no previous one. `atomic_save` writes the
+temporary file next to the target, flushes it to disk, then renames it over the target: a reader
+sees the old checkpoint or the new one, never a part. The CLI installs `AtomicCheckpointIO`, so
+every checkpoint of a run (last, top-k, on exception, on a signal) is written this way.
 """
 
 from __future__ import annotations
 
+import errno
+import io
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 # Hyperparameters that decide the parameter shapes or what the weights mean: a checkpoint must
 # agree on all of them. Learning rates, loss weights, metrics settings may change on resume.
@@ -40,6 +52,70 @@ RESUME_KEYS = ("optimizer",)
 
 class CheckpointError(ValueError):
     """A checkpoint that is missing, unreadable or of another model: one line, naming why."""
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (e.g. the disk is full); the file it would replace is intact."""
+
+
+def atomic_save(checkpoint: Any, path: str | Path) -> None:
+    """`torch.save(checkpoint, path)` such that `path` always holds either its old or its new content.
+
+    Raises:
+        CheckpointWriteError: the file could not be written; `path` is as it was and no temporary file is left.
+    """
+    path = Path(path)
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)  # serialise first: an error here touches no file
+    # A hidden name that no checkpoint glob (`*.ckpt`) matches, unique per process.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(buffer.getbuffer())
+            f.flush()
+            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
+        os.replace(tmp, path)  # atomic on POSIX and Windows, within one folder
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        kept = "the checkpoint already there is unchanged" if path.is_file() else "no partial file was left"
+        reason = "no space left on device" if err.errno == errno.ENOSPC else (err.strerror or str(err))
+        failure = CheckpointWriteError(
+            f"could not write checkpoint {str(path)!r} ({reason}); {kept}; free space or set "
+            "trainer.default_root_dir to another disk, then resume with --ckpt_path last"
+        )
+        failure.errno = err.errno
+        raise failure from None
+    except BaseException:  # KeyboardInterrupt mid-write: no half-written temporary file left behind
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX; folders cannot be opened on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning's `TorchCheckpointIO`, writing local files with `atomic_save` (remote URLs: Lightning's way).
+
+    `Trainer(plugins=[AtomicCheckpointIO()])` in Python; the CLI adds it to every run.
+    """
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
+        if storage_options is not None or "://" in str(path):
+            return super().save_checkpoint(checkpoint, path, storage_options)
+        atomic_save(checkpoint, path)
 
 
 def read_checkpoint(path: str | Path, argument: str = "ckpt_path") -> dict:

@@ -9,6 +9,8 @@ gan-lightning predict --config configs/cgan_dcgan28.yaml --ckpt_path last     # 
 
 from __future__ import annotations
 
+import argparse
+import difflib
 import importlib
 import os
 import re
@@ -19,12 +21,19 @@ from typing import NoReturn
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.callbacks import ProgressBar as LightningProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from gan_lightning.callbacks.predictions import SampleWriter
 from gan_lightning.callbacks.progress import ProgressBar
 from gan_lightning.callbacks.shutdown import GracefulShutdown, TrainingInterrupted
-from gan_lightning.checkpoints import check_hparams, check_model_kind, read_checkpoint
+from gan_lightning.checkpoints import (
+    AtomicCheckpointIO,
+    CheckpointWriteError,
+    check_hparams,
+    check_model_kind,
+    read_checkpoint,
+)
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.guard import DivergenceError
 from gan_lightning.loggers import SaveConfigToWandb
@@ -43,11 +52,20 @@ def _root(default_root_dir: str | None) -> str:
 
 
 def one_line(message: str) -> str:
-    """jsonargparse's nested validation report, reduced to its innermost reason (`key: reason`)."""
+    """jsonargparse's nested validation report, reduced to its innermost reason, in the project's words."""
+    unknown = re.search(r"class_path '([^']+)':\s*\n\s*Option '([^']+)' is not accepted(.*)", message)
+    group = re.search(r'Parser key "([^"]+)"', message)
+    if unknown and group:  # a key of a YAML's or the command line's init_args that the class does not take
+        cls, key, hint = unknown.groups()
+        where = f"{group.group(1)}.init_args"
+        hint = re.sub(r"did you mean (\S+)\?", rf"did you mean {where}.\1?", hint)
+        return f"{where}.{key}: not a setting of {cls}{hint}"
     found = re.findall(r'Parser key "([^"]+)":\s*\n\s*(.+)', message)
     if found:
         key, reason = found[-1]
-        return f"{key}: {reason.strip()}"
+        if len(found) > 1 and "class_path" in message:  # a subclass's own key: name it in full
+            key = f"{found[0][0]}.init_args.{key}"
+        return f"{key}{_reason(reason.strip())}"
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
     if "Does not validate against any of the" in message:  # a class raised while being built: its reason
         lines = [line.removeprefix("- ") for line in lines if line.startswith("- ") or not line.endswith(":")]
@@ -57,14 +75,52 @@ def one_line(message: str) -> str:
     return lines[0] if lines else message
 
 
+def _reason(reason: str) -> str:
+    """jsonargparse's type errors as the project's own checks word them (`key` + this)."""
+    if m := re.fullmatch(r"Expected a typing\.Literal\[(.*)\]\. Got value: (.*)", reason):
+        return f" must be one of ({m.group(1)}), got {m.group(2)!r}"
+    if m := re.fullmatch(r"Expected a <class '(float|int)'>\. Got value: (.*)", reason):
+        kind, value = m.groups()
+        if kind == "float" and value.strip().lower().lstrip("+-") in ("nan", "inf", "infinity", ".nan", ".inf"):
+            return f" must be a finite number, got {value}"
+        return f" must be {'a number' if kind == 'float' else 'an integer'}, got {value!r}"
+    return f": {reason}"
+
+
+def _closest(key: str, choices: list[str]) -> str:
+    """The suffix "; did you mean x?" for the valid key nearest to a mistyped one, or an empty string."""
+    match = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
+    return f"; did you mean {match[0]}?" if match else ""
+
+
+def _dests(parser: argparse.ArgumentParser) -> list[str]:
+    """The keys a parser accepts, with those of its subcommands' parsers."""
+    keys = [a.dest for a in parser._actions if a.dest and not a.dest.startswith("_") and a.dest != "help"]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            keys += [key for sub in action.choices.values() for key in _dests(sub)]
+    return keys
+
+
 class OneLineErrorParser(LightningArgumentParser):
-    """A bad argument ends with one line on stderr (and exit code 2), not a 60-line usage block."""
+    """A bad argument ends with one line on stderr (and exit code 2), not a 60-line usage block; a
+    mistyped key gets the nearest valid one suggested."""
 
     def error(self, message: str, ex: Exception | None = None) -> NoReturn:
-        if not self.exit_on_error:
+        message = self._suggest(message)
+        if not self.exit_on_error:  # a nested parser (e.g. a model class's): the outer one reports
             super().error(message, ex)
         sys.stderr.write(f"{PROG}: error: {one_line(message)} (see {PROG} <command> --help)\n")
         sys.exit(2)
+
+    def _suggest(self, message: str) -> str:
+        if m := re.fullmatch(r"Option '([^']+)' is not accepted", message.strip()):  # inside a subclass's parser
+            return message + _closest(m.group(1), _dests(self))
+        if m := re.fullmatch(r"Subcommand '\w+' does not accept option '([^']+)'", message.strip()):  # a YAML key
+            return f"{m.group(1)}: no such setting{_closest(m.group(1), _dests(self))}"
+        if m := re.fullmatch(r"unrecognized arguments: --([^\s=]+).*", message.strip()):  # a command-line key
+            return f"{m.group(1)}: no such setting{_closest(m.group(1), _dests(self))}"
+        return message
 
 
 class GANCLI(LightningCLI):
@@ -101,15 +157,15 @@ class GANCLI(LightningCLI):
         default_bar = trainer.progress_bar_callback
         if default_bar is not None and not any(isinstance(cb, LightningProgressBar) for cb in configured):
             trainer.callbacks[trainer.callbacks.index(default_bar)] = ProgressBar()
+        if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:  # not a user's own CheckpointIO plugin
+            trainer.strategy.checkpoint_io = AtomicCheckpointIO()  # a crash mid-write never truncates a checkpoint
         return trainer
 
     def before_fit(self) -> None:
         check_writable(self.trainer.default_root_dir, "trainer.default_root_dir")
         # `--ckpt_path last`: the newest last.ckpt of earlier runs (Lightning looks in the new, empty run folder).
-        config = self.config_init[self.subcommand]
-        resolve_last_checkpoint(config, self.trainer.default_root_dir)
-        if config.get("ckpt_path") not in (None, *_CKPT_KEYWORDS):
-            read_checkpoint(config["ckpt_path"])  # e.g. resolved from "last": one line now, not a traceback later
+        # Resolved to the newest checkpoint that reads (`_parse_ckpt_path` read an explicit path already).
+        resolve_last_checkpoint(self.config_init[self.subcommand], self.trainer.default_root_dir)
 
     def _last_checkpoint_to_score(self) -> None:
         # validate/test/predict `--ckpt_path last`: the newest last.ckpt of earlier runs, or a one-line error
@@ -177,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{getattr(err, 'step', '?')}; {saved}; resume with the same command plus --ckpt_path last\n"
         )
         sys.exit(128 + signum)
-    except DivergenceError as err:
+    except (DivergenceError, CheckpointWriteError) as err:  # not bad input: the run itself failed
         _fail(err, code=1)
     except USER_ERRORS as err:
         _fail(err, code=2)

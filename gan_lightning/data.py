@@ -221,6 +221,14 @@ class MNISTDataModule(L.LightningDataModule):
 
     # -- where the files are ----------------------------------------------------------------
     def _resolve_source(self) -> Path:
+        # A data_dir that is (or lies under) a file can hold no IDX files: say so instead of falling back to the sample.
+        existing = next(p for p in (self.data_dir, *self.data_dir.absolute().parents) if p.exists())
+        if not existing.is_dir():
+            given = "a file" if existing == self.data_dir else f"a path under the file {str(existing)!r}"
+            raise ValueError(
+                "data.data_dir must be a folder (searched for the IDX files, or downloaded into), "
+                f"got {str(self.data_dir)!r}, {given}"
+            )
         found = locate(self.dataset, self.data_dir)
         if found is not None:
             return found
@@ -293,18 +301,38 @@ class MNISTDataModule(L.LightningDataModule):
         self.val_set = TensorImages(resize(test_x, self.image_size), test_y)
 
     def train_dataloader(self) -> DataLoader | DeviceBatches:
-        device = self._resident_device()
-        if device is not None:  # batches drawn on the device (their own seeded order; see batches.py)
-            return self._device_batches(device)
         if self.train_set is None:
             return self._loader(None, shuffle=True, drop_last=True)  # raises the setup() error
+        trainer = self.trainer  # None outside fit: one process
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        self._check_batch_size(world)
         if self.shuffle_seed is None:
-            self.shuffle_seed = int(torch.randint(0, 2**31 - 1, ()).item())
-        self._sampler = EpochSampler(len(self.train_set), self.shuffle_seed)
-        if self._resume_at is not None:
-            epoch, batches = self._resume_at
+            seed = int(torch.randint(0, 2**31 - 1, ()).item())
+            # One seed for every rank (rank 0's), so the DDP shards never overlap.
+            self.shuffle_seed = int(trainer.strategy.broadcast(seed)) if trainer is not None else seed
+        resume, self._resume_at = self._resume_at, None  # (epoch, batches done), applied once
+        device = self._resident_device()
+        if device is not None:  # batches drawn on the device (same order as the sampler; see batches.py)
+            batches = self._device_batches(device)
+            if resume is not None:
+                batches.resume_at(*resume)
+            return batches
+        self._sampler = EpochSampler(len(self.train_set), self.shuffle_seed, rank, world)
+        if resume is not None:
+            epoch, batches = resume
             self._sampler.resume_at(epoch, batches * self.batch_size)
         return self._loader(self.train_set, shuffle=True, drop_last=True, sampler=self._sampler)
+
+    def _check_batch_size(self, world_size: int) -> None:
+        """A batch larger than a process's share of the training set would train on fewer images than asked
+        (one short batch, or none): refuse it, naming the limit."""
+        per_process = -(-len(self.train_set) // world_size)  # ceil: DistributedSampler pads the last share
+        if self.batch_size > per_process:
+            share = f" ({per_process} per process with {world_size} processes)" if world_size > 1 else ""
+            raise ValueError(
+                f"data.batch_size must be at most the number of training images, {len(self.train_set)}{share}, "
+                f"got {self.batch_size}"
+            )
 
     # -- exact resume: the data order and the position in it ride in the checkpoint ----------
     def state_dict(self) -> dict:
@@ -322,6 +350,9 @@ class MNISTDataModule(L.LightningDataModule):
         if "shuffle_seed" in state_dict:
             self.shuffle_seed = int(state_dict["shuffle_seed"])
             self._resume_at = (int(state_dict["epoch"]), int(state_dict["batches_done"]))
+            # Lightning warns that a mid-epoch resume with a loader lacking its own state_dict "can cause
+            # unreliable results": not so here, the sampler replays the rest of the epoch.
+            warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch")
 
     # -- device-resident training batches (data.device_resident) -------------------------------
     def _resident_device(self) -> torch.device | None:
@@ -339,15 +370,13 @@ class MNISTDataModule(L.LightningDataModule):
 
     def _device_batches(self, device: torch.device) -> DeviceBatches:
         trainer, ds = self.trainer, self.train_set
-        # One seed for every rank (from rank 0's seed_everything), so the shards do not overlap.
-        seed = trainer.strategy.broadcast(int(torch.initial_seed() % 2**31))
         return DeviceBatches(
             ds.images.to(device),
             ds.labels.to(device),
             self.batch_size,
             shuffle=True,
-            drop_last=len(ds) // trainer.world_size >= self.batch_size,
-            seed=seed,
+            drop_last=True,  # _check_batch_size: every rank has at least one full batch
+            seed=self.shuffle_seed,
             rank=trainer.global_rank,
             world_size=trainer.world_size,
             epoch=lambda: trainer.current_epoch,

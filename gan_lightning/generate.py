@@ -135,11 +135,28 @@ def sample_inputs(
 def generate_images(
     model: GAN,
     digits: list[int] | None = None,
-    n_per_digit: int = 10,
-    n: int = 100,
+    n_per_digit: int | None = None,
+    n: int | None = None,
     seed: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N, C, H, W) in [-1, 1] and labels (N,) (-1 for an unconditional model); see `sample_inputs`."""
+    """Images (N, C, H, W) in [-1, 1] and labels (N,) (-1 for an unconditional model); see `sample_inputs`.
+
+    `n_per_digit` defaults to 10 and `n` to 100.
+
+    Raises:
+        GenerateError: a count that is not a positive integer, a digit out of range, or a setting the
+            model cannot use (`digits`/`n_per_digit` for an unconditional model, `n` for a conditional one).
+    """
+    if getattr(model, "conditional", False):
+        kind, unused = "a conditional GAN, which draws n_per_digit images of each digit", {"n": n}
+    else:
+        kind = "an unconditional GAN, which takes no digits (n sets how many images)"
+        unused = {"digits": digits or None, "n_per_digit": n_per_digit}
+    for name, value in unused.items():  # a setting this model cannot use is an error, never ignored
+        if value is not None:
+            raise GenerateError(f"{name}: this checkpoint holds {kind}; got {name}={value}")
+    n_per_digit = 10 if n_per_digit is None else n_per_digit
+    n = 100 if n is None else n
     z, labels = sample_inputs(model, digits, n_per_digit, n, seed)
     model = model.cpu()
     images = model.decode(z.to(model.dtype), labels if getattr(model, "conditional", False) else None)
@@ -193,8 +210,8 @@ def _parser() -> argparse.ArgumentParser:
     add_source_arguments(p)
     p.add_argument("--out", required=True, help="output file: .png (a grid) or .npz (images, labels)")
     p.add_argument("--digits", type=int, nargs="+", help="conditional model: digits to draw (default: all)")
-    p.add_argument("--n_per_digit", type=int, default=10, help="conditional model: images per digit (default 10)")
-    p.add_argument("--n", type=int, default=100, help="unconditional model: number of images (default 100)")
+    p.add_argument("--n_per_digit", type=int, help="conditional model: images per digit (default 10)")
+    p.add_argument("--n", type=int, help="unconditional model: number of images (default 100)")
     p.add_argument("--nrow", type=int, help="PNG: images per row (default: n_per_digit, or sqrt(n))")
     p.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same images")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
@@ -212,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
         model = load_source(args.ckpt_path, args.pretrained)
         images, labels = generate_images(model, args.digits, args.n_per_digit, args.n, args.seed)
         conditional = getattr(model, "conditional", False)
-        nrow = args.nrow or (args.n_per_digit if conditional else math.ceil(math.sqrt(len(labels))))
+        nrow = args.nrow or ((args.n_per_digit or 10) if conditional else math.ceil(math.sqrt(len(labels))))
         write_output(images, labels, out, nrow, args.overwrite)
     except ValueError as err:  # GenerateError, and the pretrained / checkpoint loaders' one-line errors
         parser.exit(2, f"{parser.prog}: error: {err}\n")

@@ -10,7 +10,8 @@ Lightning restores weights, optimizers, schedulers and loop counters, but not
 `GAN.on_save_checkpoint` stores `rng_state()`; `GAN.on_load_checkpoint` keeps it and
 `GAN.on_train_start` puts it back, as late as possible, so nothing that runs between loading and
 the first training step (sanity validation, dataloader setup) shifts the streams. `EpochSampler`
-makes the data order a pure function of (seed, epoch), so it can be replayed from any batch.
+(and `DeviceBatches` for device-resident data) make the data order a pure function of (seed,
+epoch, rank), so it can be replayed from any batch, under DDP too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 from lightning.fabric.utilities.seed import _collect_rng_states, _set_rng_states
-from torch.utils.data import Sampler
+from torch.utils.data import DistributedSampler
 
 RNG_KEY = "gan_lightning_rng_states"
 
@@ -44,31 +45,35 @@ def set_rng_state(states: dict[str, Any]) -> None:
     _set_rng_states(states)
 
 
-class EpochSampler(Sampler[int]):
+class EpochSampler(DistributedSampler):
     """Shuffled indices whose order depends only on `seed` and the epoch (Lightning calls `set_epoch`).
 
-    `resume_at(epoch, skip)` makes the next pass over `epoch` start after its first `skip` indices:
-    the rest of an interrupted epoch, in the order the uninterrupted run would have used.
+    The order is `DistributedSampler`'s (one permutation per epoch, padded to a multiple of
+    `world_size`, rank r taking every world_size-th index from r), so DDP ranks see disjoint
+    digits. Being a `DistributedSampler`, Lightning uses it as it is under DDP instead of wrapping
+    it in its `DistributedSamplerWrapper`, which would reshuffle and shard the already-resumed
+    order and lose the position in it.
+
+    `resume_at(epoch, skip)` makes the next pass over `epoch` start after this rank's first `skip`
+    indices: the rest of an interrupted epoch, in the order the uninterrupted run would have used.
     """
 
-    def __init__(self, n: int, seed: int) -> None:
-        self.n, self.seed, self.epoch = n, seed, 0
+    def __init__(self, n: int, seed: int, rank: int = 0, world_size: int = 1, shuffle: bool = True) -> None:
+        # A range stands in for the dataset: the sampler needs only its length. No drop_last here:
+        # the DataLoader drops the last partial batch.
+        super().__init__(range(n), num_replicas=world_size, rank=rank, shuffle=shuffle, seed=seed)  # type: ignore[arg-type]
+        self.n = n
         self._resume: tuple[int, int] | None = None  # (epoch, indices to skip), used once
-
-    def __len__(self) -> int:
-        return self.n
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
 
     def resume_at(self, epoch: int, skip: int) -> None:
         self._resume = (epoch, skip) if skip > 0 else None
 
     def __iter__(self) -> Iterator[int]:
-        # Its own generator: iterating never touches (or depends on) the global RNG.
-        order = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed + self.epoch))
+        # DistributedSampler draws the permutation from its own generator seeded with seed + epoch:
+        # iterating never touches (or depends on) the global RNG.
+        order = list(super().__iter__())
         start = 0
         if self._resume is not None and self._resume[0] == self.epoch:
             start = self._resume[1]
         self._resume = None
-        yield from order[start:].tolist()
+        yield from order[start:]

@@ -17,7 +17,9 @@ import os
 import re
 from pathlib import Path
 
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+
+from gan_lightning.checkpoints import CheckpointError, read_checkpoint
 
 _VERSION = re.compile(r"^version_(\d+)$")
 
@@ -59,11 +61,45 @@ def find_last_checkpoint(root: str | Path) -> Path | None:
     return max(found, key=lambda p: p.stat().st_mtime, default=None)
 
 
+def find_resumable_checkpoint(root: str | Path) -> tuple[Path | None, list[tuple[Path, str]]]:
+    """The newest checkpoint in any `checkpoints/` folder under `root` that reads as a gan_lightning
+    checkpoint, and the newer ones passed over as `(path, why)` (a file damaged by a disk error, a copy
+    cut short). Every checkpoint a run writes (last, top-k, on exception) is a full training state."""
+    root = Path(root)
+    found = [p for p in root.rglob("*.ckpt") if p.parent.name == "checkpoints" and p.is_file()] if root.is_dir() else []
+    # Newest first; at equal times last.ckpt, which the run's other checkpoint of that moment duplicates.
+    found.sort(key=lambda p: (p.stat().st_mtime_ns, p.name.startswith("last")), reverse=True)
+    skipped: list[tuple[Path, str]] = []
+    for path in found:
+        try:
+            read_checkpoint(path, argument="ckpt_path last")
+        except CheckpointError as err:
+            skipped.append((path, str(err)))
+            continue
+        return path, skipped
+    return None, skipped
+
+
 def resolve_last_checkpoint(config: dict, root: str | Path) -> None:
-    """Replace ``ckpt_path: last`` in a CLI config by the newest last.ckpt under `root` (left as is if none,
-    so Lightning warns and starts fresh)."""
-    if config.get("ckpt_path") == "last" and (found := find_last_checkpoint(root)) is not None:
-        rank_zero_info(f"ckpt_path last: resuming from {found}")
+    """Replace ``ckpt_path: last`` in a CLI config by the newest readable checkpoint under `root`, saying
+    which newer ones it skipped (left as is if there is none at all, so Lightning warns and starts fresh).
+
+    Raises:
+        ValueError: there are checkpoints under `root` but none of them reads.
+    """
+    if config.get("ckpt_path") != "last":
+        return
+    found, skipped = find_resumable_checkpoint(root)
+    for _, why in skipped:
+        rank_zero_warn(f"{why}; skipped it")
+    if found is None and skipped:
+        raise ValueError(
+            f"ckpt_path last: none of the {len(skipped)} checkpoints under {str(root)!r} is readable (the newest: "
+            f"{skipped[0][1].removeprefix('ckpt_path last: ')}); pass --ckpt_path PATH or start without ckpt_path"
+        )
+    if found is not None:
+        note = f" (skipped {len(skipped)} newer, unreadable)" if skipped else ""
+        rank_zero_info(f"ckpt_path last: resuming from {found}{note}")
         config["ckpt_path"] = str(found)
 
 

@@ -23,6 +23,8 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from gan_lightning.checkpoints import CheckpointWriteError
+
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -77,6 +79,11 @@ class GracefulShutdown(Callback):
             exception.signum, exception.epoch = signal.SIGTERM, trainer.current_epoch
             exception.step = trainer.global_step
             exception.root = str(trainer.default_root_dir)  # what the CLI reports, as for TrainingInterrupted
+        elif isinstance(exception, CheckpointWriteError):
+            for cb in trainer.checkpoint_callbacks:  # a second write would fail alike: keep what is on disk
+                if isinstance(cb, ModelCheckpoint):
+                    cb.save_on_exception = False
+            return
         elif not isinstance(exception, TrainingInterrupted):
             return
         checkpoints = [cb for cb in trainer.checkpoint_callbacks if isinstance(cb, ModelCheckpoint)]

@@ -54,8 +54,10 @@ def _check_choice(name: str, value: Any, allowed: tuple) -> None:
 
 def _check_positive(name: str, value: Any, integer: bool = False) -> None:
     kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
-        raise ValueError(f"{name} must be a positive {'integer' if integer else 'number'}, got {value!r}")
+    # `not value > 0` also refuses NaN (every comparison with NaN is false); isfinite refuses inf.
+    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 or not math.isfinite(value):
+        what = "positive integer" if integer else "finite positive number"
+        raise ValueError(f"{name} must be a {what}, got {value!r}")
 
 
 _PLAIN_TYPES = (str, int, float, bool, type(None))

@@ -76,6 +76,8 @@ def _files(tmp: Path) -> None:
     (tmp / "garbage.ckpt").write_bytes(b"this is not a checkpoint\n" * 10)
     (tmp / "truncated.ckpt").write_bytes((tmp / "gan28.ckpt").read_bytes()[:100_000])  # an interrupted copy
     (tmp / "a_file").write_text("not a folder")
+    (tmp / "typo_model.yaml").write_text("model:\n  init_args:\n    lr_gg: 0.001\n")
+    (tmp / "typo_data.yaml").write_text("data:\n  batch_sizee: 32\n")
     (tmp / "exists.png").write_bytes(b"keep me")
     (tmp / "fixed_run").mkdir(exist_ok=True)
     (tmp / "fixed_run" / "config.yaml").write_text("# an earlier run's config\n")
@@ -100,7 +102,7 @@ CASES: list[Case] = [
     Case(
         "`data.dataset cifar`",
         _fit("--data.dataset=cifar"),
-        r"dataset: Expected a typing.Literal\['mnist', 'fashion_mnist'\]. Got value: cifar",
+        r"data.dataset must be one of \('mnist', 'fashion_mnist'\), got 'cifar'",
     ),
     Case(
         "`model.init_args.loss hinge2`",
@@ -110,23 +112,53 @@ CASES: list[Case] = [
     Case(
         "`model.init_args.arch resnet`",
         _fit("--model.init_args.arch=resnet"),
-        r"arch: Expected a typing.Literal\['mlp', 'dcgan'\]. Got value: resnet",
+        r"model.init_args.arch must be one of \('mlp', 'dcgan'\), got 'resnet'",
     ),
     Case(
         "`model.init_args.conditioning film` (CGAN)",
         _fit("--model.init_args.conditioning=film", config=str(ROOT / "configs" / "cgan_mlp.yaml")),
-        r"conditioning: Expected a typing.Literal\['onehot', 'embedding', 'projection', 'cbn'\]. Got value: film",
+        r"model.init_args.conditioning must be one of \('onehot', 'embedding', 'projection', 'cbn'\), got 'film'",
     ),
     Case(
         "`model.init_args.optimizer rmsprop`",
         _fit("--model.init_args.optimizer=rmsprop"),
-        r"optimizer: Expected a typing.Literal\['adam', 'sgd'\]. Got value: rmsprop",
+        r"model.init_args.optimizer must be one of \('adam', 'sgd'\), got 'rmsprop'",
     ),
     Case("`data.batch_size 0`", _fit("--data.batch_size=0"), r"batch_size must be a positive integer, got 0"),
     Case(
         "`model.init_args.lr_d -1e-4`",
         _fit("--model.init_args.lr_d=-1e-4"),
-        r"lr_d must be a positive number, got -0.0001",
+        r"lr_d must be a finite positive number, got -0.0001",
+    ),
+    Case(
+        "`model.init_args.lr_g nan`",
+        _fit("--model.init_args.lr_g=nan"),
+        r"model.init_args.lr_g must be a finite number, got nan",
+    ),
+    Case(
+        "`model.init_args.lr_d inf`",
+        _fit("--model.init_args.lr_d=inf"),
+        r"model.init_args.lr_d must be a finite number, got inf",
+    ),
+    Case(
+        "`model.init_args.lr_gg` in a YAML config",
+        _fit("--config={tmp}/typo_model.yaml"),
+        r"model.init_args.lr_gg: not a setting of gan_lightning.GAN; did you mean model.init_args.lr_g\?",
+    ),
+    Case(
+        "`data.batch_sizee` in a YAML config",
+        _fit("--config={tmp}/typo_data.yaml"),
+        r"data.batch_sizee: no such setting; did you mean data.batch_size\?",
+    ),
+    Case(
+        "`--trainer.max_epochz 3` on the command line",
+        _fit("--trainer.max_epochz=3"),
+        r"trainer.max_epochz: no such setting; did you mean trainer.max_epochs\?",
+    ),
+    Case(
+        "`data.batch_size` larger than the training set",
+        _fit("--data.batch_size=7000"),
+        r"data.batch_size must be at most the number of training images, 6000, got 7000",
     ),
     Case(
         "`model.init_args.n_critic 0`",
@@ -136,7 +168,7 @@ CASES: list[Case] = [
     Case(
         "`model.init_args.on_nonfinite ignore`",
         _fit("--model.init_args.on_nonfinite=ignore"),
-        r"on_nonfinite: Expected a typing.Literal\['stop', 'skip'\]. Got value: ignore",
+        r"model.init_args.on_nonfinite must be one of \('stop', 'skip'\), got 'ignore'",
     ),
     Case(
         "truncated IDX file in `data.data_dir`",
@@ -149,9 +181,14 @@ CASES: list[Case] = [
         r"trainer.default_root_dir: cannot write to '.*a_file/runs' \(Not a directory\)",
     ),
     Case(
-        "`data.data_dir` not writable, `data.download true`",
+        "`data.data_dir` a file",
+        _fit("--data.data_dir={tmp}/a_file"),
+        r"data.data_dir must be a folder \(searched for the IDX files, or downloaded into\), got '.*a_file', a file",
+    ),
+    Case(
+        "`data.data_dir` under a file, `data.download true`",
         _fit("--data.data_dir={tmp}/a_file/data", "--data.download=true"),
-        r"data.data_dir \(data.download is true\): cannot write to '.*a_file/data' \(Not a directory\)",
+        r"data.data_dir must be a folder .*, got '.*a_file/data', a path under the file '.*a_file'",
     ),
     Case(
         "`fit --ckpt_path` missing file",
@@ -190,7 +227,17 @@ CASES: list[Case] = [
     Case(
         "`generate --digits 3` for an unconditional model",
         _cmd(*GEN, "{tmp}/gan28.ckpt", "--digits", "3"),
-        r"unconditional GAN, which takes no digits",
+        r"digits: this checkpoint holds an unconditional GAN, which takes no digits .*; got digits=\[3\]",
+    ),
+    Case(
+        "`generate --n_per_digit 16` for an unconditional model",
+        _cmd(*GEN, "{tmp}/gan28.ckpt", "--n_per_digit", "16"),
+        r"n_per_digit: this checkpoint holds an unconditional GAN, .*\(n sets how many images\); got n_per_digit=16",
+    ),
+    Case(
+        "`generate --n 64` for a conditional model",
+        _cmd(*GEN, "{tmp}/cgan.ckpt", "--n", "64"),
+        r"n: this checkpoint holds a conditional GAN, which draws n_per_digit images of each digit; got n=64",
     ),
     Case("`generate --ckpt_path` missing file", _cmd(*GEN, "{tmp}/nope.ckpt"), r"ckpt_path: no checkpoint file at"),
     Case(

@@ -74,6 +74,8 @@ def _worker(rank: int, port: int, root: str, conditional: bool) -> None:  # the 
         enable_progress_bar=False, enable_model_summary=False,
     )  # fmt: skip
     trainer.fit(model, dm)
+    calls = list(calls)  # the mid-epoch resume runs below write checkpoints too
+    resumed = _mid_epoch_resume(Path(root) / "resume", conditional)
     wandb_run = getattr(trainer.logger.experiment, "id", None)  # a DummyExperiment off rank 0
     wandb_run = None if wandb_run is None or not isinstance(wandb_run, str) else str(wandb_run)
     torch.save(
@@ -87,9 +89,40 @@ def _worker(rank: int, port: int, root: str, conditional: bool) -> None:  # the 
             "wandb_run": wandb_run,
             "loader": type(trainer.train_dataloader).__name__,
             "conditional": conditional,
+            **resumed,
         },
         f"{root}/rank{rank}.pt",
     )
+
+
+def _mid_epoch_resume(root: Path, device_resident: bool) -> dict:
+    """Three fits on this rank: 2 epochs of 4 batches uninterrupted; the same stopped after 6 batches
+    (`max_steps`: 2 optimizer steps per batch), in the middle of epoch 1; and a resume of that from its
+    last.ckpt. What the resume trained on and ends with, beside what the uninterrupted run did."""
+
+    def fit(max_steps: int, ckpt_path: Path | None = None) -> tuple[list[torch.Tensor], dict]:
+        L.seed_everything(0 if ckpt_path is None else 123)  # the resume must take everything from the checkpoint
+        model = GAN(arch="mlp", g_hidden=[32], d_hidden=[32], latent_dim=16, d_dropout=0.3, metrics=False)
+        dm = MNISTDataModule(data_dir=f"{root}/data", download=False, batch_size=16, device_resident=device_resident)
+        recorder = _Recorder()
+        ckpt = ModelCheckpoint(dirpath=root / f"ckpt{max_steps}", save_last=True, every_n_train_steps=2)
+        trainer = L.Trainer(
+            accelerator="cpu", devices=WORLD, strategy="ddp", max_epochs=2, max_steps=max_steps,
+            limit_train_batches=4, limit_val_batches=0, logger=False, default_root_dir=root,
+            callbacks=[ckpt, recorder], enable_progress_bar=False, enable_model_summary=False,
+        )  # fmt: skip
+        trainer.fit(model, dm, ckpt_path=ckpt_path)
+        return recorder.batches, {k: v.detach().clone() for k, v in model.named_parameters()}
+
+    whole_batches, whole_params = fit(max_steps=-1)
+    fit(max_steps=12)
+    resumed_batches, resumed_params = fit(max_steps=-1, ckpt_path=root / "ckpt12" / "last.ckpt")
+    return {
+        "whole_after_6": whole_batches[6:],
+        "resumed_batches": resumed_batches,
+        "whole_params": whole_params,
+        "resumed_params": resumed_params,
+    }
 
 
 def _free_port() -> int:
@@ -133,6 +166,19 @@ def test_files_and_wandb_run_come_from_rank_zero_only(ddp_run):
     assert r0["calls"].count("png") >= 1 and r0["calls"].count("ckpt") >= 1 and r0["wandb_run"]
     (run_dir,) = (root / "lightning_logs").glob("version_*")  # rank 1 made no run folder of its own
     assert len(list(run_dir.glob("wandb/offline-run-*"))) == 1
+
+
+@pytest.mark.slow
+def test_mid_epoch_resume_is_exact_under_ddp(ddp_run):
+    # Each rank resumes its own shard at the batch after the checkpoint (the GAN through the DataLoader and
+    # EpochSampler, the CGAN run's data module device-resident) and ends with the uninterrupted weights.
+    _, ranks = ddp_run
+    for r in ranks:
+        assert len(r["resumed_batches"]) == len(r["whole_after_6"]) == 2
+        for got, want in zip(r["resumed_batches"], r["whole_after_6"], strict=True):
+            assert torch.equal(got, want)
+        for name, p in r["whole_params"].items():
+            assert torch.equal(p, r["resumed_params"][name]), name
 
 
 @pytest.mark.slow

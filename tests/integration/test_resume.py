@@ -23,7 +23,9 @@ from tests.helpers import tiny_trainer
 BATCHES, EPOCHS = 4, 3
 
 
-def _model_and_data(tmp_path, seed: int) -> tuple[ConditionalGAN, MNISTDataModule, list[float]]:
+def _model_and_data(
+    tmp_path, seed: int, device_resident: bool = False
+) -> tuple[ConditionalGAN, MNISTDataModule, list[float]]:
     L.seed_everything(seed)
     model = ConditionalGAN(
         arch="mlp", g_hidden=[32], d_hidden=[32], conditioning="embedding", d_dropout=0.3, metrics=False
@@ -42,7 +44,10 @@ def _model_and_data(tmp_path, seed: int) -> tuple[ConditionalGAN, MNISTDataModul
         return loss
 
     model.loss_fn = GANLoss(d_loss, g_loss)
-    return model, MNISTDataModule(data_dir=str(tmp_path / "data"), download=False, batch_size=16), losses
+    dm = MNISTDataModule(
+        data_dir=str(tmp_path / "data"), download=False, batch_size=16, device_resident=device_resident
+    )
+    return model, dm, losses
 
 
 def _trainer(tmp_path, max_epochs: int, *callbacks: Callback) -> L.Trainer:
@@ -77,9 +82,10 @@ def uninterrupted(tmp_path_factory):
     return losses, trainer.global_step, model
 
 
-def _resume(tmp_path, ckpt, uninterrupted, done_batches):
+def _resume(tmp_path, ckpt, uninterrupted, done_batches, device_resident: bool = False):
     whole, global_step, whole_model = uninterrupted
-    model, dm, losses = _model_and_data(tmp_path, seed=123)  # another seed: the checkpoint must set it all
+    # Another seed: the checkpoint must set it all.
+    model, dm, losses = _model_and_data(tmp_path, seed=123, device_resident=device_resident)
     trainer = _trainer(tmp_path / "resumed", EPOCHS)
     trainer.fit(model, dm, ckpt_path=ckpt)
     assert losses == whole[2 * done_batches :]  # one D and one G loss per batch, bit for bit
@@ -96,16 +102,21 @@ def test_resume_at_an_epoch_boundary_continues_exactly(tmp_path, uninterrupted):
 
 
 # The signal lands before GracefulShutdown's batch-end check (it stops the run) or after it (Lightning's
-# own SIGTERM check a moment later stops it): both leave a checkpoint that resumes exactly.
+# own SIGTERM check a moment later stops it): both leave a checkpoint that resumes exactly. Device-resident
+# batches (DeviceBatches) follow the DataLoader's order, so they match the same uninterrupted run.
 @pytest.mark.parametrize(
-    ("first", "stopped_by"), [(True, TrainingInterrupted), (False, SIGTERMException)], ids=["ours", "lightning"]
+    ("first", "stopped_by", "device_resident"),
+    [(True, TrainingInterrupted, False), (False, SIGTERMException, False), (True, TrainingInterrupted, True)],
+    ids=["ours", "lightning", "device_resident"],
 )
-def test_resume_after_sigterm_mid_epoch_continues_exactly(tmp_path, uninterrupted, first, stopped_by):
-    model, dm, losses = _model_and_data(tmp_path, seed=0)
+def test_resume_after_sigterm_mid_epoch_continues_exactly(tmp_path, uninterrupted, first, stopped_by, device_resident):
+    model, dm, losses = _model_and_data(tmp_path, seed=0, device_resident=device_resident)
     signal_at, shutdown = _SigtermAt(epoch=1, batch=1), GracefulShutdown()
     callbacks = (signal_at, shutdown) if first else (shutdown, signal_at)
     with pytest.raises(stopped_by):
         _trainer(tmp_path, EPOCHS, *callbacks).fit(model, dm)
     done = BATCHES + 2  # epoch 0, then batches 0 and 1 of epoch 1
     assert len(losses) == 2 * done
-    _resume(tmp_path, tmp_path / "ckpt" / "last.ckpt", uninterrupted, done_batches=done)
+    _resume(
+        tmp_path, tmp_path / "ckpt" / "last.ckpt", uninterrupted, done_batches=done, device_resident=device_resident
+    )

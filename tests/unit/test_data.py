@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 import torch
+from torch.utils.data import DistributedSampler
 
 from gan_lightning import MNISTDataModule
 from gan_lightning.data import SAMPLE_DIR, locate
 from gan_lightning.idx import write_idx
+from gan_lightning.resume import EpochSampler
 
 
 def _fake_mnist(folder, n_train=32, n_test=16, gz=True):
@@ -93,3 +95,26 @@ def test_fashion_without_files_says_how_to_get_them(tmp_path, monkeypatch):
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         MNISTDataModule(**kwargs)
+
+
+@pytest.mark.parametrize(("world_size", "share"), [(1, ""), (4, r" \(1500 per process with 4 processes\)")])
+def test_batch_larger_than_the_training_set_is_refused(tmp_path, world_size, share):
+    dm = MNISTDataModule(data_dir=str(tmp_path), download=False, batch_size=1501 if world_size > 1 else 6001)
+    dm.setup()
+    with pytest.raises(
+        ValueError, match=rf"data.batch_size must be at most the number of training images, 6000{share}"
+    ):
+        dm._check_batch_size(world_size)
+
+
+def test_epoch_sampler_shards_like_distributed_sampler_and_resumes_per_rank():
+    for rank in range(3):
+        ours, ref = (
+            EpochSampler(103, seed=5, rank=rank, world_size=3),
+            DistributedSampler(range(103), num_replicas=3, rank=rank, seed=5),
+        )
+        ours.set_epoch(2), ref.set_epoch(2)
+        assert list(ours) == list(ref)
+        ours.resume_at(epoch=2, skip=8)  # this rank's first 8 indices were trained on
+        assert list(ours) == list(ref)[8:]
+        assert list(ours) == list(ref)  # the skip applies to one pass only

@@ -108,12 +108,17 @@ def test_image_size_mismatch_with_data(tmp_path):
         ({"optimizer": "rmsprop"}, r"optimizer must be one of \('adam', 'sgd'\), got 'rmsprop'"),
         ({"noise": "cauchy"}, r"noise must be one of \('normal', 'uniform'\), got 'cauchy'"),
         ({"n_critic": 0}, "n_critic must be a positive integer, got 0"),
-        ({"lr_g": 0.0}, "lr_g must be a positive number, got 0.0"),
-        ({"lr_d": -1e-4}, "lr_d must be a positive number, got -0.0001"),
+        ({"lr_g": 0.0}, "lr_g must be a finite positive number, got 0.0"),
+        ({"lr_d": -1e-4}, "lr_d must be a finite positive number, got -0.0001"),
+        ({"lr_g": float("nan")}, "lr_g must be a finite positive number, got nan"),
+        ({"lr_d": float("inf")}, "lr_d must be a finite positive number, got inf"),
         ({"image_size": 32}, r"image_size must be one of \(28, 64\), got 32"),
         ({"latent_dim": 0}, "latent_dim must be a positive integer, got 0"),
     ],
-    ids=["arch", "loss", "optimizer", "noise", "n_critic", "lr_g", "lr_d", "image_size", "latent_dim"],
+    ids=[
+        *("arch", "loss", "optimizer", "noise", "n_critic", "lr_g", "lr_d"),
+        *("lr_g_nan", "lr_d_inf", "image_size", "latent_dim"),
+    ],
 )
 def test_bad_model_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
