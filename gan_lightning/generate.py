@@ -154,7 +154,7 @@ def generate_images(
         unused = {"digits": digits or None, "n_per_digit": n_per_digit}
     for name, value in unused.items():  # a setting this model cannot use is an error, never ignored
         if value is not None:
-            raise GenerateError(f"{name}: this checkpoint holds {kind}; got {name}={value}")
+            raise GenerateError(f"{name}: this model is {kind}; got {name}={value}")
     n_per_digit = 10 if n_per_digit is None else n_per_digit
     n = 100 if n is None else n
     z, labels = sample_inputs(model, digits, n_per_digit, n, seed)

@@ -97,7 +97,7 @@ class HubMixin(
         (save_directory / "config.json").write_text(json.dumps(self.hub_config(), indent=2) + "\n")
         # The grid is drawn from the weights as saved (float16), so it shows what a user will get.
         copy = type(self)._from_folder(save_directory, self.hub_config())
-        images, labels = generate_images(copy, n_per_digit=10, n=100, seed=0)
+        images, labels = generate_images(copy, seed=0)  # 10 of each digit, or 100 images
         write_output(images, labels, save_directory / SAMPLE_NAME, nrow=10, overwrite=True)
 
     def generate_model_card(self, *args, **kwargs):

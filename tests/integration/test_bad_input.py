@@ -227,17 +227,17 @@ CASES: list[Case] = [
     Case(
         "`generate --digits 3` for an unconditional model",
         _cmd(*GEN, "{tmp}/gan28.ckpt", "--digits", "3"),
-        r"digits: this checkpoint holds an unconditional GAN, which takes no digits .*; got digits=\[3\]",
+        r"digits: this model is an unconditional GAN, which takes no digits .*; got digits=\[3\]",
     ),
     Case(
         "`generate --n_per_digit 16` for an unconditional model",
         _cmd(*GEN, "{tmp}/gan28.ckpt", "--n_per_digit", "16"),
-        r"n_per_digit: this checkpoint holds an unconditional GAN, .*\(n sets how many images\); got n_per_digit=16",
+        r"n_per_digit: this model is an unconditional GAN, .*\(n sets how many images\); got n_per_digit=16",
     ),
     Case(
         "`generate --n 64` for a conditional model",
         _cmd(*GEN, "{tmp}/cgan.ckpt", "--n", "64"),
-        r"n: this checkpoint holds a conditional GAN, which draws n_per_digit images of each digit; got n=64",
+        r"n: this model is a conditional GAN, which draws n_per_digit images of each digit; got n=64",
     ),
     Case("`generate --ckpt_path` missing file", _cmd(*GEN, "{tmp}/nope.ckpt"), r"ckpt_path: no checkpoint file at"),
     Case(

@@ -61,7 +61,8 @@ def test_test_and_predict_run_on_every_config(config, tmp_path, capsys):
     size = yaml.safe_load(config.read_text())["data"]["image_size"]
     assert saved["images"].shape == ((20 if conditional else 6), 1, size, size)
     # The same images `generate` draws from the same checkpoint and seed.
-    images, labels = generate_images(load_model(last), n_per_digit=2, n=6, seed=0)
+    counts = {"n_per_digit": 2} if conditional else {"n": 6}
+    images, labels = generate_images(load_model(last), seed=0, **counts)
     assert np.array_equal(saved["labels"], labels.numpy())
     assert np.abs(saved["images"] - images.numpy()).max() < 1e-5
 

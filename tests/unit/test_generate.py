@@ -87,7 +87,7 @@ def test_overwrite_replaces_only_when_asked(ckpts, tmp_path):
         ("cgan", ["--n_per_digit", "0"], "n_per_digit must be a positive integer, got 0"),
         ("gan", ["--n", "-4"], "n must be a positive integer, got -4"),
         ("gan", ["--n_per_digit", "16"], r"n_per_digit: .* an unconditional GAN.*got n_per_digit=16"),
-        ("cgan", ["--n", "64"], r"n: this checkpoint holds a conditional GAN.*got n=64"),
+        ("cgan", ["--n", "64"], r"n: this model is a conditional GAN.*got n=64"),
         ("missing", [], "ckpt_path: no checkpoint file at"),
         ("garbage", [], "is not a readable PyTorch checkpoint"),
         ("truncated", [], "is not a readable PyTorch checkpoint"),
