@@ -14,7 +14,7 @@ noise uses the same seed) and reports every metric as mean +- std over the seeds
 seed beside it. `--variant "NAME KEY=VALUE ..."` (repeatable) runs every config once per variant,
 e.g. with and without augmentation; `--train_subset N` trains on N digits, N/10 of each class
 (`data.train_subset`), the low-data track; `--cas` adds the Classification Accuracy Score of
-conditional models (about a minute per run on a CPU).
+conditional models (two classifier trainings: about two minutes per run on one CPU thread).
 
     python benchmarks/quality.py --data_dir ../shared/data --budget_min 10 --seeds 0 1 2 --train_subset 1000 \\
         --variant base --variant "diffaug model.init_args.augment=translation,cutout" --cas
