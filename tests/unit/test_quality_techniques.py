@@ -195,3 +195,12 @@ def test_fixed_probability_augmentation_trains(tmp_path, tiny_dm):
     trainer.fit(model, tiny_dm)
     assert torch.isfinite(trainer.logged_metrics["train/g_loss_step"])
     assert "train/aug_p" not in trainer.logged_metrics  # only the adaptive p is logged
+
+
+def test_metrics_prd_adds_the_manifold_metrics_to_validation(tmp_path, tiny_dm):
+    model = GAN(metrics_prd=True, metric_samples=64, **TINY)
+    trainer = tiny_trainer(tmp_path, limit_train_batches=1, limit_val_batches=4, num_sanity_val_steps=0)
+    trainer.fit(model, tiny_dm)
+    for key in ("val/precision", "val/recall", "val/density", "val/coverage", "val/fid"):
+        assert key in trainer.callback_metrics, key
+    assert trainer.callback_metrics["val/precision"] < 0.5  # one batch of training draws no digits
