@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--hparams", required=True, help="JSON: the model's settings and data.batch_size as 'batch_size'")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--max_batches", type=int, default=None, help="stop after this many batches in all")
     p.add_argument("--device", default="cpu")
     p.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed", "16-mixed"])
     p.add_argument("--threads", type=int, default=None)
@@ -178,12 +179,13 @@ def main(argv: list[str] | None = None) -> None:
     model = BareGAN(hp, args.device, args.precision)
     batches = tensor_batches(images, labels, hp["batch_size"], args.device)
     per_epoch = len(labels) // hp["batch_size"]
+    total = min(args.epochs * per_epoch, args.max_batches or args.epochs * per_epoch)
     t0 = time.perf_counter()
-    for _ in range(args.epochs * per_epoch):
+    for _ in range(total):
         model.step(*next(batches))
     if model.device.type == "cuda":
         torch.cuda.synchronize()
-    print(json.dumps({"batches": args.epochs * per_epoch, "train_seconds": time.perf_counter() - t0}))
+    print(json.dumps({"batches": total, "train_seconds": time.perf_counter() - t0}))
 
 
 if __name__ == "__main__":

@@ -137,6 +137,16 @@ def tutorial_batches(images: torch.Tensor, labels: torch.Tensor, batch: int, dev
 
 
 def run_bare(hp: dict, batches: Iterator, warmup: int, steps: int, sync, device: str, args) -> float:
+    # As in a bare script's own process: Lightning's import sets this (a slow CUDA check in every Adam step).
+    nvml = os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
+    try:
+        return _time_bare(hp, batches, warmup, steps, sync, device, args)
+    finally:
+        if nvml is not None:
+            os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = nvml
+
+
+def _time_bare(hp: dict, batches: Iterator, warmup: int, steps: int, sync, device: str, args) -> float:
     model = BareGAN(hp, device, args.precision)
     if args.compile:
         model.compile()
@@ -177,27 +187,37 @@ def measure(config: str, args, work: Path) -> tuple[dict[str, list[float]], int,
     return times, batch, steps
 
 
-def whole_process(config: str, args, work: Path) -> dict[str, list[float]]:
-    """Wall seconds of whole processes training `args.whole_process` epochs: console script vs bare loop."""
+def whole_process(config: str, args, work: Path) -> tuple[dict[str, list[float]], str]:
+    """Wall seconds of whole processes (startup included, no validation): the console script vs the
+    bare loop, `args.whole_process` epochs, or `args.whole_max_batches` batches of one epoch if fewer."""
     probe = build(config, args, str(work / "probe-whole"), user=False)
+    probe.datamodule.setup("fit")
+    hp = hparams(probe)
+    per_epoch = len(probe.datamodule.train_set) // hp["batch_size"]
     hp_file = work / f"{config}.json"
-    hp_file.write_text(json.dumps(hparams(probe)))
+    hp_file.write_text(json.dumps(hp))
+    if args.whole_process * per_epoch <= args.whole_max_batches:
+        run, fit_len, bare_len = f"{args.whole_process} epochs", [f"--trainer.max_epochs={args.whole_process}"], []
+        bare_len = ["--epochs", str(args.whole_process)]
+    else:
+        n = args.whole_max_batches
+        run, fit_len = f"{n} batches", ["--trainer.max_epochs=1", f"--trainer.limit_train_batches={n}"]
+        bare_len = ["--epochs", "1", "--max_batches", str(n)]
     env = {**os.environ, "WANDB_MODE": "offline", "OMP_NUM_THREADS": str(args.threads or torch.get_num_threads())}
-    epochs = str(args.whole_process)
+    device = "cuda" if args.device == "gpu" else "cpu"
     walls: dict[str, list[float]] = {"fit": [], "bare": []}
     for r in range(args.repeats):
         root = work / f"{config}-whole-{r}"
-        fit_cmd = [sys.executable, "-m", "gan_lightning", "fit", *cli_args(config, args, str(root)),
-                   f"--trainer.max_epochs={epochs}", "--trainer.enable_progress_bar=false"]  # fmt: skip
-        device = "cuda" if args.device == "gpu" else "cpu"
+        fit_cmd = [sys.executable, "-m", "gan_lightning", "fit", *cli_args(config, args, str(root)), *fit_len,
+                   "--trainer.enable_progress_bar=false"]  # fmt: skip
         bare_cmd = [sys.executable, str(ROOT / "benchmarks" / "bare_loop.py"), "--hparams", str(hp_file),
-                    "--data_dir", args.data_dir, "--epochs", epochs, "--device", device,
+                    "--data_dir", args.data_dir, *bare_len, "--device", device,
                     "--precision", args.precision, "--seed", str(r)]  # fmt: skip
         for name, cmd in (("fit", fit_cmd), ("bare", bare_cmd)):
             t0 = time.perf_counter()
             subprocess.run(cmd, check=True, env=env, cwd=work, capture_output=True)
             walls[name].append(time.perf_counter() - t0)
-    return walls
+    return walls, run
 
 
 def table(results: dict, batches: dict, steps: dict) -> str:
@@ -221,10 +241,13 @@ def table(results: dict, batches: dict, steps: dict) -> str:
 
 
 def whole_table(walls: dict) -> str:
-    lines = ["| config | fit process (s) | bare process (s) | fit / bare speed |", "| --- | ---: | ---: | ---: |"]
-    for config, w in walls.items():
+    lines = [
+        "| config | run | fit process (s) | bare process (s) | fit / bare speed |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for config, (w, run) in walls.items():
         fit, bare = statistics.median(w["fit"]), statistics.median(w["bare"])
-        lines.append(f"| {config} | {fit:.1f} | {bare:.1f} | {bare / fit:.2f}x |")
+        lines.append(f"| {config} | {run} | {fit:.1f} | {bare:.1f} | {bare / fit:.2f}x |")
     return "\n".join(lines)
 
 
@@ -241,9 +264,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--compile", action="store_true", help="torch.compile the nets in every mode")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (0: torch's choice)")
     p.add_argument("--whole_process", type=int, default=0, metavar="EPOCHS", help="also time whole processes")
+    p.add_argument("--whole_max_batches", type=int, default=3000, help="whole processes: at most this many batches")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "throughput_cpu.md"))
     p.add_argument("--fit_args", nargs=argparse.REMAINDER, default=[], help="CLI overrides for both fit modes")
     args = p.parse_args(argv)
+    args.data_dir = str(Path(args.data_dir).resolve())  # the whole-process runs start in another folder
     if args.threads:
         torch.set_num_threads(args.threads)
     os.environ.setdefault("WANDB_MODE", "offline")  # the user's fit logs to W&B; offline here, as without credentials
@@ -269,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
         f"lightning {L.__version__}, {torch.get_num_threads()} thread(s)\n\n" + table(results, batches, steps)
     )
     if walls:
-        report += f"\n\nWhole processes of {args.whole_process} epochs (startup included, no validation):\n\n"
+        report += "\n\nWhole processes (startup included, no validation; median wall seconds):\n\n"
         report += whole_table(walls)
     raw = "\n".join(f"- {c}: " + "; ".join(f"{m} " + ", ".join(f"{1 / s:,.1f}" for s in v) for m, v in t.items())
                     for c, t in results.items())  # fmt: skip

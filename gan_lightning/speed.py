@@ -6,6 +6,7 @@ hardware (measured in benchmarks/README.md). The functions here keep `GAN` itsel
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -52,3 +53,24 @@ def adam_kwargs(
     if precision.endswith("-mixed") and clipping:
         return {"foreach": device.type == "cuda"}
     return {"fused": True}
+
+
+# Lightning sets this at import so that its own GPU checks never initialise CUDA in the main
+# process (which would break forked workers). torch then answers `torch.cuda.is_available()` by
+# loading NVML anew each call (~0.14 ms), and Adam asks twice per batch: on a CPU machine with a
+# CUDA build of torch (pip's default) that was a third of a batch-1 step. While a CPU fit trains,
+# the runtime's own check (~1 us) is used instead; nothing in CPU training touches CUDA.
+NVML_CHECK = "PYTORCH_NVML_BASED_CUDA_CHECK"
+
+
+def cheap_cuda_check_during_cpu_training(device: torch.device) -> str | None:
+    """Switch torch's CUDA availability check to the runtime's for a CPU fit; returns what to restore."""
+    if device.type != "cpu" or os.environ.get(NVML_CHECK) != "1":
+        return None
+    os.environ[NVML_CHECK] = "0"
+    return "1"
+
+
+def restore_cuda_check(previous: str | None) -> None:
+    if previous is not None:
+        os.environ[NVML_CHECK] = previous

@@ -29,7 +29,13 @@ from gan_lightning.modules.ema import ExponentialMovingAverage
 from gan_lightning.modules.scalars import D_KEYS, TrainingScalars
 from gan_lightning.modules.techniques import TECHNIQUE_ARGS, check_technique_args
 from gan_lightning.nets import build_nets, spectral_normalize
-from gan_lightning.speed import adam_kwargs, apply_to_nets, check_speed_args
+from gan_lightning.speed import (
+    adam_kwargs,
+    apply_to_nets,
+    cheap_cuda_check_during_cpu_training,
+    check_speed_args,
+    restore_cuda_check,
+)
 from gan_lightning.strategies import prepare_ddp_for_gan
 
 ARCHS = ("mlp", "dcgan")
@@ -327,12 +333,13 @@ class GAN(L.LightningModule):
         """Images (n, C, H, W) from given noise (n, latent_dim) [and labels (n,)]: eval mode, no grad,
         the averaged generator when the model keeps one. Grids, metrics and export all draw through here."""
         g = self.generator_ema.module if self.generator_ema is not None else self.g_modules()
-        was_training = g.training
+        modes = [(m, m.training) for m in g.modules()]  # g may be a fresh ModuleDict: record its members
         g.eval()
         try:
             return self.generate(z, labels, g)
         finally:
-            g.train(was_training)
+            for m, training in modes:
+                m.training = training
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """The sampling path: images (n, C, H, W) in [-1, 1] from noise (n, latent_dim) [and labels (n,)],
@@ -376,7 +383,7 @@ class GAN(L.LightningModule):
                 return None
         self.after_d_step(d_real, d_fake)
         self._step_of_d = step
-        probs = torch.sigmoid(torch.stack([d_real.detach().float().mean(0), d_fake.detach().float().mean(0)]))
+        probs = torch.sigmoid(torch.stack([d_real.detach(), d_fake.detach()]).float()).mean(1)  # (2,) D(x), D(G(z))
         return torch.cat([d_loss.detach().float().reshape(1), probs])
 
     def generator_step(self, opt: Any, fake: torch.Tensor, fake_labels: torch.Tensor | None) -> torch.Tensor | None:
@@ -509,9 +516,14 @@ class GAN(L.LightningModule):
         self.load_technique_state(checkpoint)
 
     def on_train_start(self) -> None:
+        self._cuda_check = cheap_cuda_check_during_cpu_training(self.device)  # speed.py: NVML per Adam step
         if self._rng_to_restore is not None:  # as late as possible: sanity validation ran already
             resume.set_rng_state(self._rng_to_restore)
             self._rng_to_restore = None
+
+    def on_train_end(self) -> None:  # (after an exception the cheap check stays: CPU training used no CUDA)
+        restore_cuda_check(getattr(self, "_cuda_check", None))
+        self._cuda_check = None
 
     # -- validation: sample quality (the metric logic lives in gan_lightning.metrics) ----------
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:

@@ -96,3 +96,12 @@ def test_cli_divergence_is_one_line_and_exit_code_1(tmp_path, monkeypatch, capsy
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert line.startswith("gan-lightning: error: training diverged at step 2 (epoch 0, batch 1)"), line
     assert "no checkpoint written yet" in line
+
+
+def test_a_skipped_step_still_moves_the_learning_rate_schedule(tmp_path, tiny_dm):
+    model, _, trainer = _fit(tmp_path, GANLoss(_nan_on_call(bce_d, 3), bce_g), on_nonfinite="skip")
+    model.hparams.lr_decay = "linear"
+    trainer.fit(model, tiny_dm)
+    assert model.guard.skipped == 1
+    schedulers = model.lr_schedulers()
+    assert [s.last_epoch for s in schedulers] == [4, 4]  # one per batch, skipped or not (4 batches)

@@ -124,3 +124,13 @@ def test_bad_conditioning():
     allowed = r"\('onehot', 'embedding', 'projection', 'cbn'\)"
     with pytest.raises(ValueError, match=rf"conditioning must be one of {allowed}, got 'concat'"):
         ConditionalGAN(conditioning="concat")
+
+
+def test_sampling_keeps_the_generators_mode():
+    model = GAN(**TINY)  # no EMA: decode draws from the live generator
+    model.eval()
+    model.sample(4)
+    assert not model.generator.training
+    model.train()
+    model.sample(4)
+    assert model.generator.training
