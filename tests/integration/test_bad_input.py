@@ -115,7 +115,7 @@ CASES: list[Case] = [
     Case(
         "`model.init_args.conditioning film` (CGAN)",
         _fit("--model.init_args.conditioning=film", config=str(ROOT / "configs" / "cgan_mlp.yaml")),
-        r"conditioning: Expected a typing.Literal\['onehot', 'embedding', 'projection'\]. Got value: film",
+        r"conditioning: Expected a typing.Literal\['onehot', 'embedding', 'projection', 'cbn'\]. Got value: film",
     ),
     Case(
         "`model.init_args.optimizer rmsprop`",
