@@ -17,7 +17,8 @@ Besides the metrics of `GANMetrics`, precision/recall and density/coverage (`met
 always reported. `--cas` adds the Classification Accuracy Score of a conditional model
 (`metrics.cas`): a fresh classifier trained for `--cas_epochs` on the scored samples with the
 labels they were asked for, its accuracy on the test split as `cas`, and the same training on as
-many real training digits as `cas_real` (the ceiling); about a minute per 10,000 samples on a CPU.
+many real training digits as `cas_real` (the ceiling); two trainings, about two minutes per 10,000
+samples on one CPU thread.
 """
 
 from __future__ import annotations

@@ -590,9 +590,8 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         if self.lecam is not None:
             self.lecam.update(d_real, d_fake)
         if self.d_augment is not None and self.d_augment.adaptive:
-            world = self.trainer.world_size if self._trainer is not None else 1
-            reduce = (lambda t: self.trainer.strategy.reduce(t, reduce_op="sum")) if world > 1 else None
-            self.d_augment.observe(d_real, reduce, world)
+            world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
+            self.d_augment.observe(d_real, _all_reduce_sum if world > 1 else None, world)
 
     def top_k(self, scores: torch.Tensor) -> torch.Tensor:
         """The generator's scores (B,) to learn from: all, or the k highest (``topk_decay``)."""
@@ -623,3 +622,10 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
             self.d_augment.load_state(state["augment"])
         if "lecam" in state and self.lecam is not None:
             self.lecam.load_state(state["lecam"])
+
+
+def _all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
+    # torch's all_reduce, not the strategy's `reduce`: that one waits at a barrier first, which on
+    # CUDA would make the host wait for the device at every adjustment of the augmentation p.
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.SUM)
+    return t

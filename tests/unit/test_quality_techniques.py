@@ -195,3 +195,13 @@ def test_fixed_probability_augmentation_trains(tmp_path, tiny_dm):
     trainer.fit(model, tiny_dm)
     assert torch.isfinite(trainer.logged_metrics["train/g_loss_step"])
     assert "train/aug_p" not in trainer.logged_metrics  # only the adaptive p is logged
+
+
+def test_metrics_prd_adds_the_manifold_metrics_to_validation(tmp_path, tiny_dm):
+    model = GAN(metrics_prd=True, metric_samples=64, **TINY)
+    trainer = tiny_trainer(tmp_path, limit_train_batches=1, limit_val_batches=4, num_sanity_val_steps=0)
+    trainer.fit(model, tiny_dm)
+    for key in ("val/precision", "val/recall", "val/density", "val/coverage", "val/fid"):
+        assert key in trainer.callback_metrics, key
+    m = {k: trainer.callback_metrics[f"val/{k}"].item() for k in ("precision", "recall", "density", "coverage")}
+    assert all(0 <= m[k] <= 1 for k in ("precision", "recall", "coverage")) and m["density"] >= 0, m
