@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from gan_lightning.data import SAMPLE_DIR, load_split, locate, resize
-from gan_lightning.generate import add_source_arguments, load_source
+from gan_lightning.generate import OneLineParser, add_source_arguments, load_source
 from gan_lightning.metrics.gan_metrics import GANMetrics
 from gan_lightning.metrics.inception import check_inception_weights
 from gan_lightning.modules import GAN
@@ -80,6 +80,11 @@ def evaluate(
     if inception_weights is not None:
         check_inception_weights(inception_weights)  # fail before any work
     t0 = time.perf_counter()
+    if real is None:  # a model that does not load fails before the data is read
+        if ckpt_path is not None and not Path(ckpt_path).is_file():
+            raise FileNotFoundError(f"ckpt_path: no checkpoint at {ckpt_path}")
+        if model is None:
+            model = load_source(ckpt_path, pretrained)
     source = locate("mnist", data_dir)
     if source is None:
         print(f"MNIST not found under {data_dir}: scoring against the shipped sample {SAMPLE_DIR}", file=sys.stderr)
@@ -87,10 +92,6 @@ def evaluate(
     test_x, test_y = load_split(source, "test")
 
     if real is None:
-        if ckpt_path is not None and not Path(ckpt_path).is_file():
-            raise FileNotFoundError(f"ckpt_path: no checkpoint at {ckpt_path}")
-        if model is None:
-            model = load_source(ckpt_path, pretrained)
         model = model.cpu().eval()
         size, conditional = model.hparams.image_size, model.conditional
     else:
@@ -134,7 +135,7 @@ def evaluate(
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="gan-lightning evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_source_arguments(p, required=False)
