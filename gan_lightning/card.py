@@ -21,7 +21,7 @@ TEMPLATE = """---
 ## Use it
 
 ```bash
-pip install gan_lightning
+# with gan_lightning installed (it brings the `gan-lightning` command)
 gan-lightning generate --pretrained {{ model_ref }} {{ generate_args }} --out samples.png
 gan-lightning evaluate --pretrained {{ model_ref }}
 gan-lightning export --pretrained {{ model_ref }} --format onnx --out generator.onnx
@@ -141,8 +141,8 @@ def model_card(hparams: dict, info: dict, model_ref: str, class_name: str, weigh
     arch = "DCGAN" if hparams.get("arch") == "dcgan" else "MLP GAN"
     size = hparams.get("image_size", 28)
     summary = (
-        f"A {kind} {arch} generator of {size} px MNIST digits, trained with "
-        "[gan_lightning](https://pypi.org/project/gan_lightning/) (PyTorch Lightning)."
+        f"A {kind} {arch} generator of {size} px MNIST digits, trained with gan_lightning "
+        "(GANs and conditional GANs on MNIST with PyTorch Lightning)."
     )
     if conditional:
         summary += " Ask for a digit (0-9), get that digit."

@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 
 from gan_lightning.data import SAMPLE_DIR, load_split, locate, resize
-from gan_lightning.generate import add_source_arguments, load_source
+from gan_lightning.generate import OneLineParser, add_source_arguments, load_source
 from gan_lightning.metrics.cas import CAS_EPOCHS, classification_accuracy_score
 from gan_lightning.metrics.classifier import to_classifier_input
 from gan_lightning.metrics.gan_metrics import GANMetrics
@@ -100,6 +100,11 @@ def evaluate(
     if inception_weights is not None:
         check_inception_weights(inception_weights)  # fail before any work
     t0 = time.perf_counter()
+    if real is None:  # a model that does not load fails before the data is read
+        if ckpt_path is not None and not Path(ckpt_path).is_file():
+            raise FileNotFoundError(f"ckpt_path: no checkpoint at {ckpt_path}")
+        if model is None:
+            model = load_source(ckpt_path, pretrained)
     source = locate("mnist", data_dir)
     if source is None:
         print(f"MNIST not found under {data_dir}: scoring against the shipped sample {SAMPLE_DIR}", file=sys.stderr)
@@ -107,16 +112,12 @@ def evaluate(
     test_x, test_y = load_split(source, "test")
 
     if real is None:
-        if ckpt_path is not None and not Path(ckpt_path).is_file():
-            raise FileNotFoundError(f"ckpt_path: no checkpoint at {ckpt_path}")
-        if model is None:
-            model = load_source(ckpt_path, pretrained)
         model = model.cpu().eval()
         size, conditional = model.hparams.image_size, model.conditional
         if cas and not conditional:
             raise ValueError(
                 f"cas: the Classification Accuracy Score needs a conditional model (labels to train on); "
-                f"{ckpt_path} holds a {type(model).__name__}"
+                f"{ckpt_path or pretrained} holds a {type(model).__name__}"
             )
     else:
         size, conditional = 28, True  # real digits: their true labels are the "asked-for" digits
@@ -180,7 +181,7 @@ def _cas(kept: list, source: Path, test_x: torch.Tensor, test_y: torch.Tensor, e
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="gan-lightning evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_source_arguments(p, required=False)

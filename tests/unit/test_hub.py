@@ -130,7 +130,9 @@ def test_pretrained_values_that_name_nothing(tmp_path, monkeypatch):
     with pytest.raises(PretrainedError, match="is a file"):
         resolve(tmp_path / "file.txt")
     assert resolve("owner/some-model") == "owner/some-model"  # a Hub repo id: downloaded by huggingface_hub
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the Hub is not asked: no network in tests
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # the Hub is not asked: no network in tests
     with pytest.raises(PretrainedError, match=r"'owner/some-model' is not a local folder, and loading it from the Hug"):
         GAN.from_pretrained("owner/some-model", cache_dir=str(tmp_path / "cache"))
 
