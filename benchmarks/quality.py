@@ -19,8 +19,14 @@ conditional models (two classifier trainings: about two minutes per run on one C
     python benchmarks/quality.py --data_dir ../shared/data --budget_min 10 --seeds 0 1 2 --train_subset 1000 \\
         --variant base --variant "diffaug model.init_args.augment=translation,cutout" --cas
 
-Each fit runs in its own process with --threads torch threads, one after another: run it on an
-otherwise idle machine, since the budget is wall-clock time.
+Each fit runs in its own process with --threads torch threads, one after another. A wall-clock
+budget needs an otherwise idle machine; on a shared one, `--budget_batches N` fixes the work
+instead (N training batches, i.e. `trainer.max_steps` of N discriminator steps plus N / n_critic
+generator steps): the numbers then do not depend on what else the machine runs, and N can be
+chosen as what --budget_min minutes buy at the config's measured throughput (benchmarks/throughput.py).
+
+    python benchmarks/quality.py --data_dir ../shared/data --configs configs/cgan_dcgan28.yaml \
+        --budget_batches 6540 --seeds 0 1 2 --cas
 """
 
 from __future__ import annotations
@@ -87,9 +93,21 @@ def parse_variant(text: str) -> tuple[str, list[str]]:
     return name, overrides
 
 
+def n_critic(config: str, overrides: list[str]) -> int:
+    """The run's n_critic: the last override of it, else the config file's, else the model's default 1."""
+    import yaml
+
+    value = (yaml.safe_load(Path(config).read_text()) or {}).get("model", {}).get("init_args", {}).get("n_critic", 1)
+    for item in overrides:
+        key, _, text = item.partition("=")
+        if key.strip("-") == "model.init_args.n_critic":
+            value = int(text)
+    return int(value)
+
+
 def fit_args(config: str, args: argparse.Namespace, root: Path, seed: int | None, overrides: list[str]) -> list[str]:
     """The `gan-lightning fit` arguments of one run."""
-    minutes = args.budget_min
+    minutes = 59.0 if args.budget_batches else args.budget_min  # a batch budget: max_time only as a safety stop
     cmd = [
         "fit", "--config", config,
         "--config", str(REPO / "configs/logger/csv.yaml"),
@@ -101,6 +119,10 @@ def fit_args(config: str, args: argparse.Namespace, root: Path, seed: int | None
         "--data.data_dir", args.data_dir,
         "--data.download", "false",
     ]  # fmt: skip
+    if args.budget_batches:
+        # Lightning's max_steps counts every optimizer step: N D steps and N / n_critic G steps.
+        steps = args.budget_batches + args.budget_batches // n_critic(config, [*args.set, *overrides])
+        cmd += ["--trainer.max_steps", str(steps)]
     if seed is not None:
         cmd += ["--seed_everything", str(seed)]
     if args.train_subset is not None:
@@ -191,8 +213,9 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> None:
     subset = (
         f", trained on {args.train_subset} digits ({args.train_subset // 10} per class)" if args.train_subset else ""
     )
+    budget = f"{args.budget_batches} training batches" if args.budget_batches else f"{args.budget_min} min"
     lines = [
-        f"Training budget {args.budget_min} min per run, torch threads {args.threads}, data {args.data_dir}{subset}, "
+        f"Training budget {budget} per run, torch threads {args.threads}, data {args.data_dir}{subset}, "
         f"{args.n_samples} samples vs the test split." + (f" Overrides: {' '.join(args.set)}" if args.set else ""),
         "",
     ]
@@ -223,6 +246,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS)
     p.add_argument("--budget_min", type=float, default=10.0, help="training wall-clock minutes per run")
+    p.add_argument(
+        "--budget_batches", type=int, default=None, help="train N batches instead of --budget_min (shared machines)"
+    )
     p.add_argument("--data_dir", default="data", help="MNIST folder (IDX files); the shipped sample if none")
     p.add_argument("--n_samples", type=int, default=10_000, help="samples scored per run")
     p.add_argument("--threads", type=int, default=2, help="torch threads of each fit")
@@ -249,6 +275,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.budget_min <= 0 or args.budget_min >= 60:
         p.error(f"--budget_min must be in (0, 60), got {args.budget_min}")
+    if args.budget_batches is not None and args.budget_batches <= 0:
+        p.error(f"--budget_batches must be a positive integer, got {args.budget_batches}")
     if args.train_subset is not None and args.train_subset <= 0:
         p.error(f"--train_subset must be a positive integer, got {args.train_subset}")
     if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
@@ -294,7 +322,8 @@ def main(argv: list[str] | None = None) -> None:
                 if args.score_only:
                     ckpt, seconds = newest_checkpoint(root), None
                 else:
-                    print(f"[{label}] training for {args.budget_min} min ...", flush=True)
+                    budget = f"{args.budget_batches} batches" if args.budget_batches else f"{args.budget_min} min"
+                    print(f"[{label}] training for {budget} ...", flush=True)
                     ckpt, seconds = train(config, args, root, seed, overrides)
                 state = torch.load(ckpt, map_location="cpu", weights_only=False)
                 g_steps = int(state["state_dict"].get("g_steps", -1))

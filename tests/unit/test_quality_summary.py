@@ -62,10 +62,22 @@ def test_fit_arguments_carry_seed_subset_and_variant(tmp_path):
     assert quality.run_dir(plain, "configs/c.yaml", "", None).name == "c"  # the single-run layout is unchanged
 
 
+def test_a_batch_budget_sets_max_steps_from_n_critic(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("model:\n  init_args:\n    n_critic: 5\n")
+    args = quality.parse_args(["--budget_batches", "1000"])
+    cmd = quality.fit_args(str(config), args, tmp_path, None, [])
+    assert cmd[cmd.index("--trainer.max_steps") + 1] == "1200"  # 1000 D steps + 200 G steps
+    cmd = quality.fit_args(str(config), args, tmp_path, None, ["model.init_args.n_critic=1"])
+    assert cmd[cmd.index("--trainer.max_steps") + 1] == "2000"  # the override wins
+    assert "--trainer.max_steps" not in quality.fit_args(str(config), quality.parse_args([]), tmp_path, None, [])
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
         (["--seeds", "1", "1"], "--seeds must not repeat a seed, got [1, 1]"),
+        (["--budget_batches", "0"], "--budget_batches must be a positive integer, got 0"),
         (["--train_subset", "0"], "--train_subset must be a positive integer, got 0"),
         (["--variant", "a=b"], "--variant must start with a name, then KEY=VALUE overrides, got 'a=b'"),
         (["--variant", "aug augment"], "--variant aug: overrides are KEY=VALUE, got 'augment'"),
