@@ -14,6 +14,12 @@
 4. The folder, with those numbers, the budget, the data, the seed and the commands in its card,
    written to `--out` (default: the package's asset folder for the name).
 
+`--ckpt_path RUN/checkpoints/last.ckpt` skips step 1 and packs a run made otherwise (e.g. one seed of
+`benchmarks/quality.py`); `--trained_by "COMMAND"` then says in the card how that run was made.
+
+    python scripts/train_pretrained.py mnist-cgan --data_dir data --ckpt_path RUN/checkpoints/last.ckpt \
+        --trained_by "python benchmarks/quality.py ..." --overwrite
+
 The metrics are measured on the packed fp16 weights, so `gan-lightning evaluate --pretrained <name>`
 repeats them exactly (same seed, same test split).
 """
@@ -83,7 +89,16 @@ def main() -> None:
     p.add_argument("--work", default=str(ROOT / "runs" / "pretrained"), help="where the training runs go")
     p.add_argument("--out", default=None, help="the model folder (default: the package's asset folder)")
     p.add_argument("--overwrite", action="store_true", help="replace the model files in --out")
+    p.add_argument("--ckpt_path", default=None, help="pack this checkpoint instead of training (skips step 1)")
+    p.add_argument("--trained_by", default=None, help="with --ckpt_path: the command that trained it, for the card")
     args, fit_overrides = p.parse_known_args()
+    if (args.ckpt_path is None) != (args.trained_by is None):
+        p.error("--ckpt_path and --trained_by go together: the card must say how the packed run was trained")
+    if args.ckpt_path is not None and (fit_overrides or args.max_time != p.get_default("max_time")):
+        given = fit_overrides or args.max_time
+        p.error(f"--ckpt_path packs a finished run: training settings do not apply, got {given}")
+    if args.ckpt_path is not None and not Path(args.ckpt_path).is_file():
+        p.error(f"--ckpt_path: no checkpoint file at {args.ckpt_path!r}")
 
     config, _ = PRETRAINED[args.name]
     out = Path(args.out) if args.out else ASSETS / args.name
@@ -97,20 +112,12 @@ def main() -> None:
     env = dict(os.environ, WANDB_MODE="disabled")
     if args.threads:
         env.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
-    root = Path(args.work) / args.name
 
-    # 1. train
-    fit = ["fit", "--config", config, "--config", "configs/logger/csv.yaml"]
-    fit += [f"--seed_everything={args.seed}", f"--trainer.max_time={args.max_time}"]
-    fit += [f"--trainer.max_epochs={args.max_epochs}", f"--trainer.default_root_dir={root}"]
-    fit += [f"--data.data_dir={args.data_dir}", "--data.download=false", "--trainer.enable_progress_bar=false"]
-    fit += fit_overrides
-    started = time.perf_counter()
-    run(fit, env)
-    minutes = (time.perf_counter() - started) / 60
-    last = find_last_checkpoint(root)
-    if last is None:
-        sys.exit(f"no last.ckpt under {root}")
+    # 1. train (or take the given run's checkpoint)
+    if args.ckpt_path is not None:
+        last, minutes = Path(args.ckpt_path), None
+    else:
+        last, minutes = train(args, config, Path(args.work) / args.name, fit_overrides, env)
 
     with tempfile.TemporaryDirectory() as tmp:
         # 2. pack the EMA generator (fp16) exactly as it ships
@@ -150,20 +157,31 @@ def main() -> None:
         # 4. the final folder: same weights, card with the numbers and how they were made
         model = GAN.from_pretrained(staged)
         threads = args.threads or torch.get_num_threads()
-        command = f"python scripts/train_pretrained.py {args.name} --data_dir data --max_time {args.max_time}"
-        command += f" --max_epochs {args.max_epochs}" if args.max_epochs != -1 else ""
-        command += f" --seed {args.seed} --n_samples {n}" + (f" --threads {args.threads}" if args.threads else "")
-        command += (" " + shlex.join(fit_overrides)) if fit_overrides else ""
-        training = {
-            "config": f"`{config}`" + (f" with `{shlex.join(fit_overrides)}`" if fit_overrides else ""),
-            "data": f"MNIST: {n_train:,} real training digits (the test split only scores)",
-            "budget": f"max_time {args.max_time}"
-            + (f", max_epochs {args.max_epochs}" if args.max_epochs != -1 else "")
-            + f" (wall clock, validation included; {minutes:.1f} min used)",
-            "hardware": _hardware(fit_overrides, threads),
-            "seed": f"seed_everything {args.seed}; metrics: {n:,} samples, noise seed 0",
-            "command": f"`{command}`",
-        }
+        if args.ckpt_path is None:
+            command = f"python scripts/train_pretrained.py {args.name} --data_dir data --max_time {args.max_time}"
+            command += f" --max_epochs {args.max_epochs}" if args.max_epochs != -1 else ""
+            command += f" --seed {args.seed} --n_samples {n}" + (f" --threads {args.threads}" if args.threads else "")
+            command += (" " + shlex.join(fit_overrides)) if fit_overrides else ""
+            training = {
+                "config": f"`{config}`" + (f" with `{shlex.join(fit_overrides)}`" if fit_overrides else ""),
+                "data": f"MNIST: {n_train:,} real training digits (the test split only scores)",
+                "budget": f"max_time {args.max_time}"
+                + (f", max_epochs {args.max_epochs}" if args.max_epochs != -1 else "")
+                + f" (wall clock, validation included; {minutes:.1f} min used)",
+                "hardware": _hardware(fit_overrides, threads),
+                "seed": f"seed_everything {args.seed}; metrics: {n:,} samples, noise seed 0",
+                "command": f"`{command}`",
+            }
+        else:  # a run made by another command: that command is the recipe, this one only packed it
+            pack = f"python scripts/train_pretrained.py {args.name} --data_dir data"
+            pack += " --ckpt_path RUN/checkpoints/last.ckpt"
+            training = {
+                "config": f"`{config}`",
+                "data": f"MNIST: {n_train:,} real training digits (the test split only scores)",
+                "budget": "the steps below (see the training command)",
+                "seed": f"as in the training command; metrics: {n:,} samples, noise seed 0",
+                "command": f"trained by `{args.trained_by}`; packed by `{pack} --trained_by ...`",
+            }
         model.hub_info["metrics"] = metrics
         model.hub_info["training"] = {**training, **model.hub_info.get("training", {})}  # + the checkpoint's steps
         final = Path(tmp) / "final"
@@ -178,6 +196,22 @@ def main() -> None:
         f"wrote {out}: FID {full['fid']:.3f} (floor {floor['fid']:.3f}), class acc {full.get('class_acc', '-')}, "
         f"modes {full['modes']}, KL uniform {full['kl_uniform']:.4f}"
     )
+
+
+def train(args: argparse.Namespace, config: str, root: Path, fit_overrides: list[str], env: dict) -> tuple[Path, float]:
+    """Step 1: `gan-lightning fit` for the budget; (its last checkpoint, minutes taken)."""
+    fit = ["fit", "--config", config, "--config", "configs/logger/csv.yaml"]
+    fit += [f"--seed_everything={args.seed}", f"--trainer.max_time={args.max_time}"]
+    fit += [f"--trainer.max_epochs={args.max_epochs}", f"--trainer.default_root_dir={root}"]
+    fit += [f"--data.data_dir={args.data_dir}", "--data.download=false", "--trainer.enable_progress_bar=false"]
+    fit += fit_overrides
+    started = time.perf_counter()
+    run(fit, env)
+    minutes = (time.perf_counter() - started) / 60
+    last = find_last_checkpoint(root)
+    if last is None:
+        sys.exit(f"no last.ckpt under {root}")
+    return last, minutes
 
 
 def _hardware(fit_overrides: list[str], threads: int) -> str:
