@@ -415,6 +415,7 @@ class GAN(L.LightningModule):
         if self._rng_to_restore is not None:  # as late as possible: sanity validation ran already
             resume.set_rng_state(self._rng_to_restore)
             self._rng_to_restore = None
+        resume.start_next_epoch_after_last_batch(self.trainer)
 
     # -- validation: sample quality (the metric logic lives in gan_lightning.metrics) ----------
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
