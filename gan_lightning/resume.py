@@ -12,17 +12,23 @@ Lightning restores weights, optimizers, schedulers and loop counters, but not
 the first training step (sanity validation, dataloader setup) shifts the streams. `EpochSampler`
 (and `DeviceBatches` for device-resident data) make the data order a pure function of (seed,
 epoch, rank), so it can be replayed from any batch, under DDP too.
+
+`GAN.on_train_start` also calls `start_next_epoch_after_last_batch`: Lightning mis-counts the epoch
+that follows a resume from a checkpoint written after an epoch's last batch (see there).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from lightning.fabric.utilities.seed import _collect_rng_states, _set_rng_states
 from torch.utils.data import DistributedSampler
+
+if TYPE_CHECKING:
+    import lightning as L
 
 RNG_KEY = "gan_lightning_rng_states"
 
@@ -43,6 +49,24 @@ def set_rng_state(states: dict[str, Any]) -> None:
     name, keys, *rest = states["numpy"]
     states["numpy"] = (name, np.asarray(keys, dtype=np.uint32), *rest)
     _set_rng_states(states)
+
+
+def start_next_epoch_after_last_batch(trainer: L.Trainer) -> None:
+    """Let the epoch after a resume from a last-batch checkpoint start as in a run never stopped.
+
+    A step-based `ModelCheckpoint` writes a checkpoint at the end of an epoch's last batch, before the
+    epoch ends. Resuming from it, Lightning (2.6) counts that epoch as finished in `FitLoop.reset` but
+    keeps the loop marked "restarted mid-epoch" until the first loop iteration ends, so the next epoch
+    starts without being counted ready and started, and without `on_train_epoch_start`. Every
+    checkpoint from then on has `epoch_progress` one short and reads as written at an epoch's end:
+    resuming from one trains its epoch again from batch 0 (while the sampler skips the batches done),
+    and leaves the batch counters one short, so each later resume trains one batch twice. Clearing
+    the mark here, after `reset` and before the next epoch begins, takes Lightning's normal path.
+    """
+    loop, epoch_loop = trainer.fit_loop, trainer.fit_loop.epoch_loop
+    # The very condition under which `FitLoop.reset` counted the epoch as processed and completed.
+    if loop.restarted_mid_epoch and epoch_loop.restarted_on_train_batch_end and epoch_loop.batch_progress.is_last_batch:
+        loop.reset_restart_stage()
 
 
 class EpochSampler(DistributedSampler):

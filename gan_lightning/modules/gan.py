@@ -524,6 +524,7 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         if self._rng_to_restore is not None:  # as late as possible: sanity validation ran already
             resume.set_rng_state(self._rng_to_restore)
             self._rng_to_restore = None
+        resume.start_next_epoch_after_last_batch(self.trainer)
 
     def on_train_end(self) -> None:  # (after an exception the cheap check stays: CPU training used no CUDA)
         restore_cuda_check(getattr(self, "_cuda_check", None))

@@ -3,7 +3,9 @@
 Each run records every D and G loss. A run stopped at an epoch boundary, and one stopped by a
 real SIGTERM in the middle of an epoch, are resumed in a fresh model and data module (after
 seeding the global RNG differently, so nothing is equal by luck) and must continue with exactly
-the uninterrupted run's losses, step counters and final weights.
+the uninterrupted run's losses, step counters and final weights. So must a run resumed twice:
+first from a checkpoint written at the end of an epoch's last batch (a step-based ModelCheckpoint's),
+then from one its resumed run wrote.
 """
 
 import os
@@ -73,6 +75,25 @@ class _SigtermAt(Callback):
             os.kill(os.getpid(), signal.SIGTERM)
 
 
+class _SaveAt(Callback):
+    """Writes a full checkpoint at the end of one training batch (as a step-based ModelCheckpoint does)."""
+
+    def __init__(self, epoch: int, batch: int, path) -> None:
+        self.at, self.path = (epoch, batch), path
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if (trainer.current_epoch, batch_idx) == self.at:
+            trainer.save_checkpoint(self.path)
+
+
+class _EpochStarts(Callback):
+    def __init__(self) -> None:
+        self.epochs: list[int] = []
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self.epochs.append(trainer.current_epoch)
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("whole")
@@ -120,3 +141,20 @@ def test_resume_after_sigterm_mid_epoch_continues_exactly(tmp_path, uninterrupte
     _resume(
         tmp_path, tmp_path / "ckpt" / "last.ckpt", uninterrupted, done_batches=done, device_resident=device_resident
     )
+
+
+def test_resume_from_a_run_resumed_after_an_epochs_last_batch_continues_exactly(tmp_path, uninterrupted):
+    # What a SIGKILL leaves when it lands just after the checkpoint of epoch 0's last batch: the epoch's
+    # batches are done, its end (on_train_epoch_end) has not run.
+    model, dm, losses = _model_and_data(tmp_path, seed=0)
+    last_batch = tmp_path / "epoch0_last_batch.ckpt"
+    _trainer(tmp_path / "first", 1, _SaveAt(0, BATCHES - 1, last_batch)).fit(model, dm)
+    # The resumed run starts epoch 1 as a run never stopped does, and a checkpoint in its middle records
+    # that it is mid-epoch (Lightning used to leave the epoch counters one short: read as an epoch's end,
+    # resuming from it trained epoch 1 from its first batch again).
+    model, dm, losses = _model_and_data(tmp_path, seed=123)
+    mid_epoch, starts = tmp_path / "epoch1_batch1.ckpt", _EpochStarts()
+    _trainer(tmp_path / "second", EPOCHS, _SaveAt(1, 1, mid_epoch), starts).fit(model, dm, ckpt_path=last_batch)
+    assert losses == uninterrupted[0][2 * BATCHES :]
+    assert starts.epochs == list(range(1, EPOCHS))
+    _resume(tmp_path, mid_epoch, uninterrupted, done_batches=BATCHES + 2)
