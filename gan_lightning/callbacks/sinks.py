@@ -17,7 +17,7 @@ from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from PIL import Image
 from torchvision.utils import make_grid
 
-from gan_lightning.runs import fresh_path
+from gan_lightning.reliability.runs import fresh_path
 
 
 def run_dir(trainer: L.Trainer) -> Path:

@@ -18,27 +18,27 @@ import lightning as L
 import torch
 from torch import nn
 
-from gan_lightning import resume
-from gan_lightning.augment import AdaptiveAugment
-from gan_lightning.checkpoints import check_compatible, check_hparams, check_model_kind, read_checkpoint
-from gan_lightning.guard import NonFiniteGuard
-from gan_lightning.hub import HubMixin
 from gan_lightning.losses import LeCamAnchors, get_loss, gradient_penalty, lecam_penalty, r1_penalty, topk_count
 from gan_lightning.metrics.inception import check_inception_weights
 from gan_lightning.metrics.validation import SampleQuality
 from gan_lightning.modules.ema import ExponentialMovingAverage
 from gan_lightning.modules.scalars import D_KEYS, TrainingScalars
-from gan_lightning.modules.stages import EvaluationStages
-from gan_lightning.modules.techniques import TECHNIQUE_ARGS, check_technique_args
-from gan_lightning.nets import build_nets, spectral_normalize
-from gan_lightning.speed import (
+from gan_lightning.modules.speed import (
     adam_kwargs,
     apply_to_nets,
     cheap_cuda_check_during_cpu_training,
     check_speed_args,
     restore_cuda_check,
 )
-from gan_lightning.strategies import prepare_ddp_for_gan
+from gan_lightning.modules.stages import EvaluationStages
+from gan_lightning.modules.strategies import prepare_ddp_for_gan
+from gan_lightning.modules.techniques import TECHNIQUE_ARGS, check_technique_args
+from gan_lightning.nets import build_nets, spectral_normalize
+from gan_lightning.nets.augment import AdaptiveAugment
+from gan_lightning.reliability import resume
+from gan_lightning.reliability.checkpoints import check_compatible, check_hparams, check_model_kind, read_checkpoint
+from gan_lightning.reliability.guard import NonFiniteGuard
+from gan_lightning.sharing.hub import HubMixin
 
 ARCHS = ("mlp", "dcgan")
 NOISES = ("normal", "uniform")

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-import gan_lightning.checkpoints as checkpoints
+import gan_lightning.reliability.checkpoints as checkpoints
 from benchmarks.crash_soak import Soak, soak
-from gan_lightning.checkpoints import AtomicCheckpointIO, read_checkpoint
-from gan_lightning.cli import main, run_cli
+from gan_lightning.commands.cli import main, run_cli
+from gan_lightning.reliability.checkpoints import AtomicCheckpointIO, read_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from gan_lightning.augment import AdaptiveAugment, color, cutout, diff_augment, parse_policy, translate
+from gan_lightning.nets.augment import AdaptiveAugment, color, cutout, diff_augment, parse_policy, translate
 
 B, H = 16, 28
 

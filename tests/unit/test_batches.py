@@ -8,8 +8,8 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 from gan_lightning import ConditionalGAN, MNISTDataModule
-from gan_lightning.batches import DeviceBatches
-from gan_lightning.data import TensorImages
+from gan_lightning.data.batches import DeviceBatches
+from gan_lightning.data.datamodule import TensorImages
 from tests.helpers import tiny_trainer
 
 N = 103  # not a multiple of the world size or the batch: padding and the last batch both matter

@@ -3,15 +3,14 @@
 import pytest
 import torch
 
-from gan_lightning.data import SAMPLE_DIR, load_split
+from gan_lightning.data import SAMPLE_DIR, load_split, to_unit_range
 from gan_lightning.metrics.cas import classification_accuracy_score
 
 
 @pytest.fixture(scope="module")
 def digits():
     (x, y), (tx, ty) = load_split(SAMPLE_DIR, "train"), load_split(SAMPLE_DIR, "test")
-    unit = lambda a: a.unsqueeze(1).float().div(127.5).sub(1.0)  # noqa: E731
-    return unit(x[:400]), y[:400], unit(tx[:400]), ty[:400]
+    return to_unit_range(x[:400]), y[:400], to_unit_range(tx[:400]), ty[:400]
 
 
 def _cas(x, y, tx, ty, **kwargs):

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from gan_lightning import GAN, ConditionalGAN
-from gan_lightning.checkpoints import CheckpointError, CheckpointWriteError, atomic_save
-from gan_lightning.runs import resolve_last_checkpoint
+from gan_lightning.reliability.checkpoints import CheckpointError, CheckpointWriteError, atomic_save
+from gan_lightning.reliability.runs import resolve_last_checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ import torch
 from torch.utils.data import DistributedSampler
 
 from gan_lightning import MNISTDataModule
-from gan_lightning.data import SAMPLE_DIR, locate
-from gan_lightning.idx import write_idx
-from gan_lightning.resume import EpochSampler
+from gan_lightning.data import SAMPLE_DIR, files, locate
+from gan_lightning.data.idx import write_idx
+from gan_lightning.data.sampler import EpochSampler
 
 
 def _fake_mnist(folder, n_train=32, n_test=16, gz=True):
@@ -75,7 +75,7 @@ def test_val_samples_limits_validation(tmp_path):
 
 
 def test_fashion_without_files_says_how_to_get_them(tmp_path, monkeypatch):
-    monkeypatch.setitem(__import__("gan_lightning.data").data._SYSTEM_DIRS, "fashion_mnist", [])
+    monkeypatch.setitem(files._SYSTEM_DIRS, "fashion_mnist", [])
     dm = MNISTDataModule(dataset="fashion_mnist", data_dir=str(tmp_path), download=False)
     with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
         dm.prepare_data()

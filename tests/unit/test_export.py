@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from gan_lightning import GAN, ConditionalGAN
-from gan_lightning.cli import main
-from gan_lightning.generate import load_model
+from gan_lightning.commands.cli import main
+from gan_lightning.commands.generate import load_model
 from tests.helpers import save_checkpoint
 
 

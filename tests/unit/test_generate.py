@@ -14,8 +14,8 @@ from lightning.pytorch.demos.boring_classes import BoringModel
 from PIL import Image
 
 from gan_lightning import GAN, ConditionalGAN
-from gan_lightning.cli import main
-from gan_lightning.generate import generate_images, load_model
+from gan_lightning.commands.cli import main
+from gan_lightning.commands.generate import generate_images, load_model
 from tests.helpers import save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]

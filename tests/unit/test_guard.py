@@ -8,9 +8,9 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from gan_lightning import GAN
-from gan_lightning.cli import main
-from gan_lightning.guard import DivergenceError
+from gan_lightning.commands.cli import main
 from gan_lightning.losses import LOSSES, GANLoss, bce_d, bce_g
+from gan_lightning.reliability.guard import DivergenceError
 from tests.helpers import tiny_trainer
 
 ROOT = Path(__file__).resolve().parents[2]

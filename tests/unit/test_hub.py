@@ -9,8 +9,8 @@ import torch
 from safetensors.torch import load_file
 
 from gan_lightning import GAN, ConditionalGAN
-from gan_lightning.checkpoints import CheckpointError
-from gan_lightning.pretrained import PretrainedError, resolve
+from gan_lightning.reliability.checkpoints import CheckpointError
+from gan_lightning.sharing.pretrained import PretrainedError, resolve
 
 FP16_TOLERANCE = 2e-2  # |images from fp16 weights - images from fp32 weights|, pixels in [-1, 1]
 

@@ -3,7 +3,7 @@ import gzip
 import numpy as np
 import pytest
 
-from gan_lightning.idx import read_idx, write_idx
+from gan_lightning.data.idx import read_idx, write_idx
 
 
 @pytest.mark.parametrize("suffix", [".gz", ""], ids=["gzip", "plain"])

@@ -9,7 +9,7 @@ import pytest
 from gan_lightning import ConditionalGAN
 from gan_lightning.callbacks import ImageGridLogger, TrainingAnimation
 from gan_lightning.loggers import WandbLogger, has_wandb_credentials
-from gan_lightning.runs import claim_version_dir, find_last_checkpoint, fresh_path
+from gan_lightning.reliability.runs import claim_version_dir, find_last_checkpoint, fresh_path
 from tests.helpers import tiny_trainer
 from tests.wandb_offline import history
 

@@ -7,7 +7,7 @@ import torch
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 
-from gan_lightning.data import SAMPLE_DIR, load_split
+from gan_lightning.data import SAMPLE_DIR, load_split, to_unit_range
 from gan_lightning.metrics import MNISTClassifier, MNISTFeatures, load_classifier
 from gan_lightning.metrics.classifier import DEFAULT_WEIGHTS, classifier_metadata
 from gan_lightning.metrics.gan_metrics import GANMetrics, frechet_distance
@@ -18,7 +18,7 @@ from gan_lightning.metrics.inception import check_inception_weights
 def digits():
     """The shipped sample's 2,000 real test digits (N, 1, 28, 28) in [-1, 1] and labels (N,)."""
     x, y = load_split(SAMPLE_DIR, "test")
-    return x.unsqueeze(1).float().div(127.5).sub(1.0), y
+    return to_unit_range(x), y
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_shipped_weights_are_small_documented_and_accurate(classifier, digits):
 
 
 def test_missing_classifier_weights_say_how_to_make_them(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m gan_lightning.metrics.train_classifier"):
+    with pytest.raises(FileNotFoundError, match="python -m gan_lightning.commands.train_classifier"):
         load_classifier(tmp_path / "none.pt")
 
 

@@ -102,10 +102,10 @@ def test_bad_input(real, fake, kwargs, message):
 
 
 def test_gan_metrics_reports_them_when_asked():
-    from gan_lightning.data import SAMPLE_DIR, load_split
+    from gan_lightning.data import SAMPLE_DIR, load_split, to_unit_range
 
     x, y = load_split(SAMPLE_DIR, "test")
-    x = x[:400].unsqueeze(1).float().div(127.5).sub(1.0)
+    x = to_unit_range(x[:400])
     y = y[:400]
     m = GANMetrics(True, kid_subsets=5, prd=True)
     m.update_real(x[:200], y[:200])

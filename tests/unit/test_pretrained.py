@@ -11,8 +11,8 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from gan_lightning import GAN, ConditionalGAN
-from gan_lightning.cli import main
-from gan_lightning.pretrained import ASSETS, PRETRAINED
+from gan_lightning.commands.cli import main
+from gan_lightning.sharing.pretrained import ASSETS, PRETRAINED
 
 NAMES = sorted(PRETRAINED)
 

@@ -6,7 +6,7 @@ import pytest
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 from gan_lightning.callbacks import ProgressBar
-from gan_lightning.cli import run_cli
+from gan_lightning.commands.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

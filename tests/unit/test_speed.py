@@ -8,8 +8,8 @@ import torch
 from lightning.pytorch.strategies import DDPStrategy
 
 from gan_lightning import ConditionalGAN
-from gan_lightning.speed import adam_kwargs
-from gan_lightning.strategies import prepare_ddp_for_gan
+from gan_lightning.modules.speed import adam_kwargs
+from gan_lightning.modules.strategies import prepare_ddp_for_gan
 from tests.helpers import tiny_trainer
 
 

@@ -14,12 +14,8 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-from gan_lightning.resume import EpochSampler
-
-
-def to_unit_range(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (B, H, W) -> float32 (B, 1, H, W) in [-1, 1]."""
-    return images.unsqueeze(1).float().div_(127.5).sub_(1.0)
+from gan_lightning.data.pixels import to_unit_range
+from gan_lightning.data.sampler import EpochSampler
 
 
 class DeviceBatches:

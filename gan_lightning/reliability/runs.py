@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
-from gan_lightning.checkpoints import CheckpointError, read_checkpoint
+from gan_lightning.reliability.checkpoints import CheckpointError, read_checkpoint
 
 _VERSION = re.compile(r"^version_(\d+)$")
 

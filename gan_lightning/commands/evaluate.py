@@ -31,8 +31,8 @@ from pathlib import Path
 
 import torch
 
-from gan_lightning.data import SAMPLE_DIR, load_split, locate, resize
-from gan_lightning.generate import OneLineParser, add_source_arguments, load_source
+from gan_lightning.commands.generate import OneLineParser, add_source_arguments, load_source
+from gan_lightning.data import load_split, mnist_or_sample, resize, to_unit_range
 from gan_lightning.metrics.cas import CAS_EPOCHS, classification_accuracy_score
 from gan_lightning.metrics.classifier import to_classifier_input
 from gan_lightning.metrics.gan_metrics import GANMetrics
@@ -43,10 +43,6 @@ from gan_lightning.modules import GAN
 def _batches(n: int, size: int):
     for start in range(0, n, size):
         yield start, min(size, n - start)
-
-
-def _to_unit(images: torch.Tensor) -> torch.Tensor:
-    return images.unsqueeze(1).float().div(127.5).sub(1.0)  # (N, 1, H, W) in [-1, 1]
 
 
 REAL_SOURCES = ("train", "test_half")
@@ -68,7 +64,7 @@ def evaluate(
     """All metrics of `n_samples` samples of a model against the test split.
 
     The model: a checkpoint (`ckpt_path`), a pretrained name / folder / Hub repo id (`pretrained`, see
-    `gan_lightning.pretrained`) or a loaded module (`model`); exactly one of them, or `real`.
+    `gan_lightning.sharing.pretrained`) or a loaded module (`model`); exactly one of them, or `real`.
 
     `real="train"` scores the first `n_samples` real training digits instead of a model (the
     metric's floor for a generator trained on them); `real="test_half"` scores the odd-indexed test
@@ -105,10 +101,7 @@ def evaluate(
             raise FileNotFoundError(f"ckpt_path: no checkpoint at {ckpt_path}")
         if model is None:
             model = load_source(ckpt_path, pretrained)
-    source = locate("mnist", data_dir)
-    if source is None:
-        print(f"MNIST not found under {data_dir}: scoring against the shipped sample {SAMPLE_DIR}", file=sys.stderr)
-        source = SAMPLE_DIR
+    source = mnist_or_sample(data_dir, note=lambda message: print(message, file=sys.stderr))
     test_x, test_y = load_split(source, "test")
 
     if real is None:
@@ -131,7 +124,7 @@ def evaluate(
 
     test_x = resize(test_x, size)
     for start, n in _batches(len(test_y), batch_size):
-        metrics.update_real(_to_unit(test_x[start : start + n]), test_y[start : start + n])
+        metrics.update_real(to_unit_range(test_x[start : start + n]), test_y[start : start + n])
 
     gen = torch.Generator().manual_seed(seed)
     # Asked-for digits in the test split's proportions: exactly its labels when n_samples == its size.
@@ -140,7 +133,7 @@ def evaluate(
     kept: list[tuple[torch.Tensor, torch.Tensor]] = []  # the scored samples, for CAS
     for start, n in _batches(n_samples, batch_size):
         if real is not None:
-            images, labels = _to_unit(pool_x[start : start + n]), pool_y[start : start + n]
+            images, labels = to_unit_range(pool_x[start : start + n]), pool_y[start : start + n]
         else:
             labels = asked[start : start + n] if conditional else None
             images = model.decode(model.sample_z(n, generator=gen), labels)  # (n, 1, size, size)
@@ -169,8 +162,8 @@ def _cas(kept: list, source: Path, test_x: torch.Tensor, test_y: torch.Tensor, e
     fake_x = torch.cat([x for x, _ in kept]).float()  # (N, 1, 28, 28)
     fake_y = torch.cat([y for _, y in kept])
     real_x, real_y = load_split(source, "train")
-    real_x, real_y = _to_unit(real_x[: len(fake_y)]), real_y[: len(fake_y)]
-    test = _to_unit(test_x)  # the real side of the other metrics (at the model's size; resized for the classifier)
+    real_x, real_y = to_unit_range(real_x[: len(fake_y)]), real_y[: len(fake_y)]
+    test = to_unit_range(test_x)  # the real side of the other metrics (at the model's size; resized for the classifier)
     return {
         "cas": classification_accuracy_score(fake_x, fake_y, test, test_y, epochs, seed),
         "cas_real": classification_accuracy_score(real_x, real_y, test, test_y, epochs, seed),

@@ -4,7 +4,7 @@
     gan-lightning generate --ckpt_path RUN/checkpoints/last.ckpt --n 64 --out samples.npz
     gan-lightning generate --pretrained mnist-cgan --digits 3 7 --out digits.png      # shipped, offline
 
-`--pretrained` takes a shipped name (`gan_lightning.pretrained`), a folder written by
+`--pretrained` takes a shipped name (`gan_lightning.sharing.pretrained`), a folder written by
 `gan-lightning export --format hf`, or a Hugging Face Hub repo id.
 
 A conditional checkpoint draws one grid row per digit (all ten by default); an unconditional one
@@ -26,9 +26,9 @@ import numpy as np
 import torch
 
 from gan_lightning.callbacks.sinks import grid_image, to_grid
-from gan_lightning.checkpoints import CheckpointError, read_checkpoint, saved_model_name
-from gan_lightning.modules import GAN, ConditionalGAN
-from gan_lightning.pretrained import PRETRAINED
+from gan_lightning.modules import GAN, model_class
+from gan_lightning.reliability.checkpoints import CheckpointError, read_checkpoint, saved_model_name
+from gan_lightning.sharing.pretrained import PRETRAINED
 
 SUFFIXES = (".png", ".npz")
 _OUR_KEYS = ("arch", "latent_dim", "image_size", "loss")  # hyperparameters every gan_lightning model saves
@@ -46,7 +46,7 @@ def _read_checkpoint(path: Path) -> dict:
         raise GenerateError(str(err)) from None
 
 
-def model_class(checkpoint: object, path: str | Path = "checkpoint") -> type[GAN]:
+def checkpoint_model_class(checkpoint: object, path: str | Path = "checkpoint") -> type[GAN]:
     """GAN or ConditionalGAN, from the hyperparameters saved in a Lightning checkpoint dict."""
     hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
     if not isinstance(hparams, dict) or "state_dict" not in checkpoint or any(k not in hparams for k in _OUR_KEYS):
@@ -54,13 +54,13 @@ def model_class(checkpoint: object, path: str | Path = "checkpoint") -> type[GAN
             f"ckpt_path: {str(path)!r} is not a gan_lightning GAN/ConditionalGAN checkpoint "
             f"(no {', '.join(_OUR_KEYS)} hyperparameters)"
         )
-    return ConditionalGAN if saved_model_name(hparams) == "ConditionalGAN" else GAN
+    return model_class(saved_model_name(hparams))
 
 
 def load_model(ckpt_path: str | Path, **overrides) -> GAN:
     """The model of a gan_lightning checkpoint, on the CPU, in eval mode (`overrides`: hyperparameters)."""
     path = Path(ckpt_path)
-    cls = model_class(_read_checkpoint(path), path)
+    cls = checkpoint_model_class(_read_checkpoint(path), path)
     try:
         model = cls.load_from_checkpoint(path, map_location="cpu", **overrides)
     except Exception as err:

@@ -1,48 +1,16 @@
-"""Exact resume: the random streams and the data order a checkpoint must carry.
+"""EpochSampler: the training order as a pure function of (seed, epoch, rank), replayable from any batch.
 
-Lightning restores weights, optimizers, schedulers and loop counters, but not
-
-- the global torch RNG (and Python's, NumPy's, CUDA's), which draws the noise `z`, the fake
-  labels and dropout masks in `training_step`;
-- the position inside an epoch's shuffled data order: a plain `RandomSampler` draws a new
-  permutation when the DataLoader is iterated again, so a mid-epoch resume would see other batches.
-
-`GAN.on_save_checkpoint` stores `rng_state()`; `GAN.on_load_checkpoint` keeps it and
-`GAN.on_train_start` puts it back, as late as possible, so nothing that runs between loading and
-the first training step (sanity validation, dataloader setup) shifts the streams. `EpochSampler`
-(and `DeviceBatches` for device-resident data) make the data order a pure function of (seed,
-epoch, rank), so it can be replayed from any batch, under DDP too.
+A plain `RandomSampler` draws a new permutation each time the DataLoader is iterated, so a run
+resumed in the middle of an epoch would see other batches than the run it continues. This sampler
+(and `DeviceBatches`, which takes its order from it) can start an epoch at any position, under DDP
+too; `MNISTDataModule.state_dict` carries the seed and the position in checkpoints.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import numpy as np
-import torch
-from lightning.fabric.utilities.seed import _collect_rng_states, _set_rng_states
 from torch.utils.data import DistributedSampler
-
-RNG_KEY = "gan_lightning_rng_states"
-
-
-def rng_state() -> dict[str, Any]:
-    """The global RNG states (torch CPU, CUDA when present, Python, NumPy), as tensors and plain values
-    so that checkpoints still load with `torch.load(weights_only=True)`."""
-    states = _collect_rng_states(include_cuda=torch.cuda.is_available())
-    name, keys, *rest = states["numpy"]
-    states["numpy"] = [name, torch.from_numpy(keys.astype(np.int64)), *rest]
-    return states
-
-
-def set_rng_state(states: dict[str, Any]) -> None:
-    states = dict(states)
-    if not torch.cuda.is_available():
-        states.pop("torch.cuda", None)  # a GPU checkpoint resumed on a CPU
-    name, keys, *rest = states["numpy"]
-    states["numpy"] = (name, np.asarray(keys, dtype=np.uint32), *rest)
-    _set_rng_states(states)
 
 
 class EpochSampler(DistributedSampler):

@@ -26,19 +26,19 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from gan_lightning.callbacks.predictions import SampleWriter
 from gan_lightning.callbacks.progress import ProgressBar
-from gan_lightning.callbacks.shutdown import GracefulShutdown, TrainingInterrupted
-from gan_lightning.checkpoints import (
+from gan_lightning.data import MNISTDataModule
+from gan_lightning.loggers import SaveConfigToWandb
+from gan_lightning.modules import GAN, model_class
+from gan_lightning.reliability.checkpoints import (
     AtomicCheckpointIO,
     CheckpointWriteError,
     check_hparams,
     check_model_kind,
     read_checkpoint,
 )
-from gan_lightning.data import MNISTDataModule
-from gan_lightning.guard import DivergenceError
-from gan_lightning.loggers import SaveConfigToWandb
-from gan_lightning.modules import GAN, ConditionalGAN
-from gan_lightning.runs import check_writable, find_last_checkpoint, resolve_last_checkpoint
+from gan_lightning.reliability.guard import DivergenceError
+from gan_lightning.reliability.runs import check_writable, find_last_checkpoint, resolve_last_checkpoint
+from gan_lightning.reliability.shutdown import GracefulShutdown, TrainingInterrupted
 
 PROG = "gan-lightning"
 # Bad input raised by our own checks (they name the argument, what is allowed and what was given):
@@ -143,8 +143,7 @@ class GANCLI(LightningCLI):
         checkpoint = read_checkpoint(path)
         model = config.get("model")
         if model is not None and model.get("class_path"):
-            cls = ConditionalGAN if model["class_path"].endswith("ConditionalGAN") else GAN
-            check_model_kind(cls, checkpoint, where=f"ckpt_path {str(path)!r}")
+            check_model_kind(model_class(model["class_path"]), checkpoint, where=f"ckpt_path {str(path)!r}")
             check_hparams(checkpoint.get("hyper_parameters") or {}, dict(model.get("init_args") or {}), resume=True)
 
     def instantiate_trainer(self, **kwargs):
@@ -209,9 +208,9 @@ def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
 
 # Commands beside LightningCLI's fit/validate/test/predict: name -> "module:function(argv)".
 EXTRA_COMMANDS: dict[str, str] = {
-    "generate": "gan_lightning.generate:main",
-    "evaluate": "gan_lightning.evaluate:main",
-    "export": "gan_lightning.export:main",
+    "generate": "gan_lightning.commands.generate:main",
+    "evaluate": "gan_lightning.commands.evaluate:main",
+    "export": "gan_lightning.commands.export:main",
 }
 
 

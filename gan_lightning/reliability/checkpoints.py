@@ -149,9 +149,11 @@ def read_checkpoint(path: str | Path, argument: str = "ckpt_path") -> dict:
 
 def saved_model_name(hparams: dict) -> str:
     """'GAN' or 'ConditionalGAN', from a checkpoint's saved hyperparameters."""
+    from gan_lightning.modules import model_class  # the modules import this file
+
     class_path = str(hparams.get("_class_path", ""))
     if class_path:  # written by LightningCLI
-        return "ConditionalGAN" if class_path.endswith("ConditionalGAN") else "GAN"
+        return model_class(class_path).__name__
     return "ConditionalGAN" if "conditioning" in hparams else "GAN"  # only ConditionalGAN saves `conditioning`
 
 

@@ -1,12 +1,10 @@
 """MNISTDataModule: MNIST or Fashion-MNIST as one in-memory uint8 tensor, batches in [-1, 1].
 
 Where the data comes from, first match wins:
-1. the four IDX files (gzip or not) under `data_dir`, in torchvision's `<data_dir>/<Name>/raw/`
-   layout or directly in `data_dir`; for Fashion-MNIST also Debian's
-   `/usr/share/datasets/fashion-mnist`;
+1. the four IDX files (gzip or not) under `data_dir` (`files.locate`);
 2. torchvision's download into `data_dir`, when `download` is true;
 3. for MNIST, the real-MNIST sample shipped inside the package (6,000 training and 2,000 test
-   digits), with a warning that says so. Nothing else is needed to train offline.
+   digits), with a warning that says so (`files.mnist_or_sample`). Nothing else is needed to train offline.
 """
 
 from __future__ import annotations
@@ -18,65 +16,19 @@ from typing import Literal
 
 import lightning as L
 import torch
-import torch.nn.functional as F
 from lightning.pytorch.trainer.states import TrainerFn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from gan_lightning.batches import DeviceBatches, to_unit_range
-from gan_lightning.idx import read_idx
-from gan_lightning.resume import EpochSampler
-from gan_lightning.runs import check_writable
+from gan_lightning.data.batches import DeviceBatches
+from gan_lightning.data.files import FULL_SIZE, candidate_dirs, load_split, locate, mnist_or_sample
+from gan_lightning.data.pixels import resize, to_unit_range
+from gan_lightning.data.sampler import EpochSampler
+from gan_lightning.reliability.runs import check_writable
 
 log = logging.getLogger(__name__)
 
 DATASETS = ("mnist", "fashion_mnist")
 IMAGE_SIZES = (28, 64)
-SAMPLE_DIR = Path(__file__).parent / "assets" / "mnist_sample"
-_TORCHVISION_NAME = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
-_SYSTEM_DIRS = {"fashion_mnist": [Path("/usr/share/datasets/fashion-mnist")], "mnist": []}
-_FILES = {  # split -> (images, labels) file stems
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
-_FULL_SIZE = {"train": 60_000, "test": 10_000}
-
-
-def _find(folder: Path, stem: str) -> Path | None:
-    for name in (stem + ".gz", stem):
-        if (folder / name).is_file():
-            return folder / name
-    return None
-
-
-def _candidate_dirs(dataset: str, data_dir: Path) -> list[Path]:
-    name = _TORCHVISION_NAME[dataset]
-    return [data_dir / name / "raw", data_dir, *_SYSTEM_DIRS[dataset]]
-
-
-def locate(dataset: str, data_dir: str | Path) -> Path | None:
-    """The first folder that holds all four IDX files of `dataset`, or None."""
-    for folder in _candidate_dirs(dataset, Path(data_dir)):
-        if all(_find(folder, stem) for pair in _FILES.values() for stem in pair):
-            return folder
-    return None
-
-
-def load_split(folder: str | Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N, 28, 28) uint8 and labels (N,) int64 of one split from a folder of IDX files."""
-    folder = Path(folder)
-    image_stem, label_stem = _FILES[split]
-    image_file, label_file = _find(folder, image_stem), _find(folder, label_stem)
-    if image_file is None or label_file is None:
-        raise FileNotFoundError(f"No {split} IDX files ({image_stem}[.gz], {label_stem}[.gz]) in {folder}")
-    images, labels = read_idx(image_file, 3), read_idx(label_file, 1)
-    if len(images) != len(labels):
-        raise ValueError(
-            f"{image_file.name} holds {len(images)} images but {label_file.name} holds "
-            f"{len(labels)} labels (folder {folder}); the two files must come from the same split"
-        )
-    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))
-
-
 def balanced_subset(labels: torch.Tensor, n: int, num_classes: int) -> torch.Tensor:
     """Indices (n,) of a class-balanced subset: the first n // num_classes digits of every class in
     file order (one more for the first n % num_classes classes). Deterministic: the same n always
@@ -97,18 +49,6 @@ def balanced_subset(labels: torch.Tensor, n: int, num_classes: int) -> torch.Ten
             )
         picked.append(of_c[:want])
     return torch.cat(picked).sort().values
-
-
-def resize(images: torch.Tensor, size: int) -> torch.Tensor:
-    """Resize (N, H, W) uint8 images once, in chunks to bound memory; returns (N, size, size) uint8."""
-    if images.shape[-1] == size:
-        return images
-    out = torch.empty(len(images), size, size, dtype=torch.uint8)
-    for start in range(0, len(images), 4096):
-        chunk = images[start : start + 4096, None].float()  # (b, 1, 28, 28)
-        chunk = F.interpolate(chunk, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-        out[start : start + 4096] = chunk[:, 0].round().clamp(0, 255).to(torch.uint8)
-    return out
 
 
 class TensorImages(Dataset):
@@ -153,7 +93,7 @@ class MNISTDataModule(L.LightningDataModule):
             (`balanced_subset`: the first ones of each class, the same for every seed); ``None``: all.
             For low-data experiments.
         device_resident: keep the uint8 training set on the training device and draw batches
-            there (`gan_lightning.batches.DeviceBatches`, DDP-sharded, reshuffled every epoch)
+            there (`gan_lightning.data.DeviceBatches`, DDP-sharded, reshuffled every epoch)
             instead of a DataLoader. ``"auto"``: on CUDA when it takes under a quarter of the free
             GPU memory; ``True`` also on CPU (no DataLoader, no workers).
         predict_digits, predict_n_per_digit, predict_n, predict_seed: what `gan-lightning predict`
@@ -240,17 +180,9 @@ class MNISTDataModule(L.LightningDataModule):
             if found is not None:
                 return found
         if self.dataset == "mnist":
-            warnings.warn(
-                f"MNIST not found under {self.data_dir}{' and the download failed' if self.download else ''}: "
-                f"training on the real-MNIST sample shipped with gan_lightning ({SAMPLE_DIR}: 6,000 "
-                "training and 2,000 test digits, 10% of MNIST). For full MNIST, run once with network "
-                "access and `data.download: true`, or put the four IDX files in "
-                f"{self.data_dir / 'MNIST' / 'raw'}.",
-                stacklevel=2,
-            )
-            return SAMPLE_DIR
+            return mnist_or_sample(self.data_dir, " and the download failed" if self.download else "")
         hint = " or `apt-get install dataset-fashion-mnist`" if self.dataset == "fashion_mnist" else ""
-        searched = ", ".join(map(str, _candidate_dirs(self.dataset, self.data_dir)))
+        searched = ", ".join(map(str, candidate_dirs(self.dataset, self.data_dir)))
         raise FileNotFoundError(
             f"dataset {self.dataset!r}: no IDX files in {searched}"
             f"{' and the download failed' if self.download else ' (download is off)'}; "
@@ -283,14 +215,14 @@ class MNISTDataModule(L.LightningDataModule):
         train_x, train_y = load_split(self.source, "train")
         test_x, test_y = load_split(self.source, "test")
         for split, n in (("train", len(train_y)), ("test", len(test_y))):
-            if n != _FULL_SIZE[split]:
+            if n != FULL_SIZE[split]:
                 log.info(
                     "%s %s split: %d images from %s (the standard split has %d)",
                     self.dataset,
                     split,
                     n,
                     self.source,
-                    _FULL_SIZE[split],
+                    FULL_SIZE[split],
                 )
         if self.val_samples is not None:
             test_x, test_y = test_x[: self.val_samples], test_y[: self.val_samples]
@@ -396,7 +328,7 @@ class MNISTDataModule(L.LightningDataModule):
     def predict_dataloader(self) -> DataLoader:
         """Batches of (index (B,), z (B, latent_dim), labels (B,)) for the trainer's model: what
         `gan-lightning generate` draws for the same digits and seed (labels -1: unconditional)."""
-        from gan_lightning.generate import sample_inputs  # generate imports the modules, which import no data
+        from gan_lightning.commands.generate import sample_inputs  # generate imports the modules, which import no data
 
         model = self.trainer.lightning_module if self.trainer is not None else None
         if model is None:

@@ -3,7 +3,7 @@
     gan-lightning export --ckpt_path RUN/checkpoints/last.ckpt --format hf --out my-cgan --data_dir data
     gan-lightning export --pretrained mnist-cgan --format onnx --out generator.onnx
 
-``--format hf``: a Hugging Face Hub folder (`gan_lightning.hub`: fp16 weights, config.json, a model
+``--format hf``: a Hugging Face Hub folder (`gan_lightning.sharing.hub`: fp16 weights, config.json, a model
 card, sample.png) that `from_pretrained` and `--pretrained` load and `hf upload` (or
 `model.push_to_hub`) publishes. The card's metrics table is measured on the folder's own weights
 with `evaluate` (``--n_samples``, default 10,000; 0 skips it) against the test split under
@@ -30,12 +30,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gan_lightning.checkpoints import read_checkpoint
-from gan_lightning.data import SAMPLE_DIR, locate
-from gan_lightning.generate import OneLineParser, add_source_arguments, cpu_noise, load_source
-from gan_lightning.hub import SAMPLE_NAME
+from gan_lightning.commands.generate import OneLineParser, add_source_arguments, cpu_noise, load_source
+from gan_lightning.data import SAMPLE_DIR
 from gan_lightning.modules import GAN
-from gan_lightning.pretrained import WEIGHTS_NAME
+from gan_lightning.reliability.checkpoints import read_checkpoint
+from gan_lightning.sharing.hub import SAMPLE_NAME
+from gan_lightning.sharing.pretrained import WEIGHTS_NAME
 
 FORMATS = ("hf", "onnx")
 HF_FILES = ("config.json", WEIGHTS_NAME, "README.md", SAMPLE_NAME)  # what an hf export writes
@@ -144,11 +144,12 @@ def checkpoint_training_info(ckpt_path: str | Path) -> dict:
 
 def measure(model: GAN, n_samples: int, data_dir: str, seed: int, model_ref: str) -> dict:
     """One metrics-table entry of the card: `evaluate` on `model`, with the command that repeats it."""
-    from gan_lightning.evaluate import evaluate  # evaluate imports this module's neighbours; keep startup light
+    from gan_lightning.commands.evaluate import (
+        evaluate,  # evaluate imports this module's neighbours; keep startup light
+    )
 
     values = evaluate(model=model, n_samples=n_samples, data_dir=data_dir, seed=seed)
-    source = locate("mnist", data_dir)
-    if source is None or Path(source) == SAMPLE_DIR:
+    if Path(values["data_source"]) == SAMPLE_DIR:
         test_data = f"shipped sample test split ({values['n_real']:,} digits)"
         where = ""  # what `evaluate` uses when --data_dir holds no MNIST
     else:

@@ -23,7 +23,7 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from gan_lightning.checkpoints import CheckpointWriteError
+from gan_lightning.reliability.checkpoints import CheckpointWriteError
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

@@ -10,7 +10,7 @@ The folder holds what a user of the model needs, nothing of the training run:
   one, with the label encoder of a conditional model), float16 weights, float32 BatchNorm statistics;
 - `config.json`: every hyperparameter (so `from_pretrained` rebuilds the same model) and, under
   ``gan_lightning``, the class, the weights' origin, and what is known of its training and metrics;
-- `README.md`: the model card (`gan_lightning.card`), `sample.png`: 10 x 10 samples, seed 0.
+- `README.md`: the model card (`gan_lightning.sharing.card`), `sample.png`: 10 x 10 samples, seed 0.
 
 A loaded model has the saved generator in both its live and its averaged copy, and a freshly
 initialised discriminator: it samples, evaluates and exports like the trained one.
@@ -26,9 +26,9 @@ import torch
 from huggingface_hub import ModelHubMixin, hf_hub_download
 from safetensors.torch import load_file, save_file
 
-from gan_lightning import pretrained
-from gan_lightning.card import model_card
-from gan_lightning.checkpoints import STRUCTURE_KEYS, CheckpointError
+from gan_lightning.reliability.checkpoints import STRUCTURE_KEYS, CheckpointError
+from gan_lightning.sharing import pretrained
+from gan_lightning.sharing.card import model_card
 
 FORMAT_VERSION = 1
 META_KEY = "gan_lightning"  # config.json's section that is not a hyperparameter
@@ -83,7 +83,7 @@ class HubMixin(
         return {**_jsonable(dict(self.hparams)), META_KEY: meta}
 
     def _save_pretrained(self, save_directory: Path) -> None:
-        from gan_lightning.generate import generate_images, write_output  # generate imports the modules
+        from gan_lightning.commands.generate import generate_images, write_output  # generate imports the modules
 
         modules = self.sampling_modules()
         buffers = {name for name, _ in modules.named_buffers()}
@@ -114,7 +114,7 @@ class HubMixin(
     # -- loading ------------------------------------------------------------------------------
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs):
-        """A model from a shipped name (`gan_lightning.pretrained`), a folder or a Hub repo id, on
+        """A model from a shipped name (`gan_lightning.sharing.pretrained`), a folder or a Hub repo id, on
         the CPU in eval mode. `GAN.from_pretrained` loads either kind; `ConditionalGAN.from_pretrained`
         only a conditional one. Keyword arguments: `huggingface_hub`'s (`revision`, `cache_dir`,
         `local_files_only`, `token`) and non-structural hyperparameters (e.g. ``metric_samples``).
@@ -175,13 +175,13 @@ class HubMixin(
 
     @classmethod
     def _from_folder(cls, folder: Path, config: dict, overrides: dict | None = None, source: str = ""):
-        from gan_lightning.modules import GAN, ConditionalGAN
+        from gan_lightning.modules import model_class  # the modules import this file
 
         meta = config[META_KEY]
-        saved = {"GAN": GAN, "ConditionalGAN": ConditionalGAN}.get(meta.get("model_class"))
+        saved = model_class(str(meta.get("model_class")))
         shown = Path(source or folder)
         where = f"pretrained {shown.name if shown.parent == pretrained.ASSETS else str(shown)!r}"
-        if saved is None or not issubclass(saved, cls):
+        if saved.__name__ != meta.get("model_class") or not issubclass(saved, cls):
             raise CheckpointError(
                 f"{where} holds a {meta.get('model_class')} but {cls.__name__}.from_pretrained was asked; "
                 f"load it with {meta.get('model_class')}.from_pretrained"
