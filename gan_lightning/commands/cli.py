@@ -136,6 +136,8 @@ class GANCLI(LightningCLI):
         # Lightning would load `--ckpt_path`'s hyperparameters over the config, silently training another
         # model than the config says. Here the config stays the truth: the checkpoint must be readable and
         # agree with it on every structural setting, or the run stops naming the first that differs.
+        # (An override of a private LightningCLI step: Lightning has no public switch for this, and undoing
+        # its merge afterwards would still let it parse, and exit on, hyperparameters the parser refuses.)
         config = self.config.get(self.config.get("subcommand") or "", {})
         path = config.get("ckpt_path") if hasattr(config, "get") else None
         if not path or path in _CKPT_KEYWORDS:
@@ -148,7 +150,8 @@ class GANCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs):
         # Read before the Trainer is built: it appends its default callbacks to this same list.
-        configured = list(self._get(self.config_init, "trainer", default={}).get("callbacks") or [])
+        config = self.config_init[self.subcommand] if self.subcommand else self.config_init
+        configured = list(config.get("trainer", {}).get("callbacks") or [])
         trainer = super().instantiate_trainer(**kwargs)
         trainer.callbacks.insert(0, GracefulShutdown())  # Ctrl-C / SIGTERM stop between batches, resumable
         # Lightning's default bar redraws every batch; ours redraws at log steps and reads no tensor
