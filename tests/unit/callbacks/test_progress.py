@@ -8,7 +8,7 @@ from lightning.pytorch.callbacks import TQDMProgressBar
 from gan_lightning.callbacks import ProgressBar
 from gan_lightning.commands.cli import run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _cli(tmp_path, *extra: str):

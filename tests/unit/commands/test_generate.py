@@ -18,7 +18,7 @@ from gan_lightning.commands.cli import main
 from gan_lightning.commands.generate import generate_images, load_model
 from tests.helpers import save_checkpoint
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

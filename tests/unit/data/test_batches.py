@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DistributedSampler
 
-from gan_lightning import ConditionalGAN, MNISTDataModule
+from gan_lightning import MNISTDataModule
 from gan_lightning.data.batches import DeviceBatches
 from gan_lightning.data.datamodule import TensorImages
-from tests.helpers import tiny_trainer
 
 N = 103  # not a multiple of the world size or the batch: padding and the last batch both matter
 
@@ -50,21 +49,6 @@ def test_batches_equal_the_dataloader_pixels_and_drop_the_last():
     assert x.shape == (16, 1, 28, 28) and x.dtype == torch.float32
     assert torch.equal(x, ref_x) and torch.equal(y, ref_y)
     assert len(DeviceBatches(images, labels, 16, drop_last=False)) == N // 16 + 1
-
-
-def test_device_resident_fit_on_cpu(tmp_path):
-    dm = MNISTDataModule(data_dir=str(tmp_path / "data"), download=False, batch_size=16, device_resident=True)
-    model = ConditionalGAN(ngf=8, ndf=8, metrics=False)
-    trainer = tiny_trainer(tmp_path, limit_train_batches=3)
-    trainer.fit(model, dm)
-    assert isinstance(trainer.train_dataloader, DeviceBatches)
-    assert int(model.g_steps) == 3
-
-
-def test_auto_keeps_the_dataloader_on_cpu(tmp_path, tiny_dm):
-    trainer = tiny_trainer(tmp_path, limit_train_batches=1)
-    trainer.fit(ConditionalGAN(ngf=8, ndf=8, metrics=False), tiny_dm)
-    assert isinstance(trainer.train_dataloader, DataLoader)
 
 
 def test_device_resident_is_checked():

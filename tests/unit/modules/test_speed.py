@@ -7,10 +7,8 @@ import pytest
 import torch
 from lightning.pytorch.strategies import DDPStrategy
 
-from gan_lightning import ConditionalGAN
 from gan_lightning.modules.speed import adam_kwargs
 from gan_lightning.modules.strategies import prepare_ddp_for_gan
-from tests.helpers import tiny_trainer
 
 
 def _ddp_trainer(**ddp_kwargs) -> L.Trainer:  # built, never launched
@@ -33,15 +31,6 @@ def test_an_explicit_false_is_overridden_with_a_warning():
 def test_static_graph_is_refused():
     with pytest.raises(ValueError, match="static_graph=True cannot serve a GAN"):
         prepare_ddp_for_gan(_ddp_trainer(static_graph=True))
-
-
-def test_channels_last_weights_and_fused_adam_on_cpu(tmp_path, tiny_dm):
-    model = ConditionalGAN(ngf=8, ndf=8, metrics=False, channels_last=True)
-    tiny_trainer(tmp_path, limit_train_batches=1).fit(model, tiny_dm)
-    convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
-    assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
-    assert all(opt.optimizer.defaults.get("fused") for opt in model.optimizers())  # the default, CPU too
-    assert int(model.g_steps) == 1
 
 
 def test_fused_adam_where_torch_has_it_and_not_under_16_mixed_clipping():
