@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ASSETS = Path(__file__).parent / "assets" / "pretrained"
+ASSETS = Path(__file__).parents[1] / "assets" / "pretrained"
 
 # name -> (config it was trained with, one line on what it is)
 PRETRAINED: dict[str, tuple[str, str]] = {
