@@ -4,7 +4,7 @@ The same nets (`gan_lightning.nets.build_nets`), label conditioning, loss, optim
 where torch has it, as the modules use), EMA and batch size as a config's model, in the loop one
 would write by hand: D step, G step on the same fakes with D frozen, EMA update. No Lightning, no
 logging, no checks. Batches are cut from the whole training set, normalised once in memory.
-It imports only torch and the project's Lightning-free parts (nets, losses, IDX reading), so
+It imports only torch and the project's Lightning-free parts (nets, losses, data files), so
 its process start is a plain PyTorch script's.
 
   python benchmarks/bare_loop.py --hparams hp.json --data_dir DIR --epochs 4      # a whole run
@@ -26,11 +26,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from gan_lightning.idx import read_idx  # noqa: E402
+from gan_lightning.data import SAMPLE_DIR, load_split, mnist_or_sample, to_unit_range  # noqa: E402
 from gan_lightning.losses import LOSSES  # noqa: E402
 from gan_lightning.nets import LabelEncoder, ProjectionHead, build_nets, spectral_normalize  # noqa: E402
-
-SAMPLE_DIR = ROOT / "gan_lightning" / "assets" / "mnist_sample"
 
 
 class BareGAN:
@@ -140,18 +138,13 @@ class BareGAN:
 
 def load_train_set(data_dir: str | None) -> tuple[torch.Tensor, torch.Tensor]:
     """(N, 28, 28) uint8 and (N,) int64 from IDX files in `data_dir` (or its MNIST/raw), else the shipped sample."""
-    for folder in ([Path(data_dir) / "MNIST" / "raw", Path(data_dir)] if data_dir else []) + [SAMPLE_DIR]:
-        for suffix in (".gz", ""):
-            images, labels = folder / f"train-images-idx3-ubyte{suffix}", folder / f"train-labels-idx1-ubyte{suffix}"
-            if images.is_file() and labels.is_file():
-                x, y = read_idx(images, 3).copy(), read_idx(labels, 1).astype("int64")
-                return torch.from_numpy(x), torch.from_numpy(y)
-    raise FileNotFoundError(f"no training IDX files under {data_dir}")
+    source = mnist_or_sample(data_dir, note=lambda message: print(message, file=sys.stderr)) if data_dir else SAMPLE_DIR
+    return load_split(source, "train")
 
 
 def tensor_batches(images: torch.Tensor, labels: torch.Tensor, batch: int, device) -> Iterator:
     """The whole dataset normalised once; batches cut from a fresh permutation each epoch (drop_last)."""
-    x = images.to(device).unsqueeze(1).float().div_(127.5).sub_(1.0)  # (N, 1, 28, 28) in [-1, 1]
+    x = to_unit_range(images.to(device))  # (N, 1, 28, 28) in [-1, 1]
     y = labels.to(device)
     while True:
         perm = torch.randperm(len(y), device=device)

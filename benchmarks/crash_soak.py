@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from gan_lightning.checkpoints import CheckpointError, read_checkpoint  # noqa: E402
+from gan_lightning.reliability.checkpoints import CheckpointError, read_checkpoint  # noqa: E402
 
 CONFIG = """
 seed_everything: 0
@@ -105,7 +105,7 @@ class SoakResult:
 
 # -- starting and killing fits -------------------------------------------------------------------
 _LIGHTNING_WRITER = (
-    "from gan_lightning.checkpoints import AtomicCheckpointIO; from lightning.pytorch.plugins.io import "
+    "from gan_lightning.reliability.checkpoints import AtomicCheckpointIO; from lightning.pytorch.plugins.io import "
     "TorchCheckpointIO; AtomicCheckpointIO.save_checkpoint = TorchCheckpointIO.save_checkpoint; "
 )
 
@@ -114,7 +114,7 @@ def _fit_in_child(args: list[str], writer: str) -> None:  # a forked fit: the CL
     torch.set_num_threads(1)
     if writer == "lightning":
         exec(_LIGHTNING_WRITER)
-    from gan_lightning.cli import main
+    from gan_lightning.commands.cli import main
 
     main(args)
 
@@ -129,7 +129,7 @@ class _Fit:
             self.proc.start()
         else:
             code = (_LIGHTNING_WRITER if spec.writer == "lightning" else "") + (
-                "import sys; from gan_lightning.cli import main; main(sys.argv[1:])"
+                "import sys; from gan_lightning.commands.cli import main; main(sys.argv[1:])"
             )
             env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
             with open(log, "ab") as out:

@@ -138,7 +138,7 @@ def train(config: str, args: argparse.Namespace, root: Path, seed: int | None, o
     # The console script in a process of its own, with a fixed number of torch threads.
     launcher = (
         f"import sys, torch; torch.set_num_threads({args.threads}); "
-        "from gan_lightning.cli import main; main(sys.argv[1:])"
+        "from gan_lightning.commands.cli import main; main(sys.argv[1:])"
     )
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), WANDB_MODE="disabled")
     t0 = time.perf_counter()
@@ -307,8 +307,8 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    from gan_lightning.checkpoints import saved_model_name
-    from gan_lightning.evaluate import evaluate
+    from gan_lightning.commands.evaluate import evaluate
+    from gan_lightning.reliability.checkpoints import saved_model_name
 
     torch.set_num_threads(args.threads)
     rows = []

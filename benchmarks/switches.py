@@ -19,7 +19,7 @@ from bare_loop import tensor_batches
 
 from gan_lightning import ConditionalGAN
 from gan_lightning.data import SAMPLE_DIR, load_split
-from gan_lightning.speed import apply_to_nets
+from gan_lightning.modules.speed import apply_to_nets
 
 
 def run_plain(model, batches, warmup: int, steps: int, sync, precision: str) -> float:

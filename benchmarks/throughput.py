@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bare_loop import BareGAN, tensor_batches  # noqa: E402
 
-from gan_lightning.cli import run_cli  # noqa: E402
+from gan_lightning.commands.cli import run_cli  # noqa: E402
 
 CONFIGS = ["cgan_dcgan28", "gan_dcgan28", "cgan_mlp", "gan_mlp", "gan_mlp_tutorial_v2", "gan_mlp_tutorial_v1"]
 MODES = ["fit (user)", "fit (plain)", "bare", "tutorial"]

@@ -14,7 +14,7 @@ __all__ = ["GAN", "ConditionalGAN", "MNISTDataModule", "__version__"]
 _LAZY = {
     "GAN": "gan_lightning.modules",
     "ConditionalGAN": "gan_lightning.modules",
-    "MNISTDataModule": "gan_lightning.data",
+    "MNISTDataModule": "gan_lightning.data.datamodule",
 }
 
 

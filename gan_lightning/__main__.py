@@ -1,3 +1,3 @@
-from gan_lightning.cli import main
+from gan_lightning.commands.cli import main
 
 main()

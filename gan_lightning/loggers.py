@@ -27,7 +27,7 @@ from lightning.pytorch.cli import SaveConfigCallback
 from lightning.pytorch.loggers import WandbLogger as _LightningWandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 
-from gan_lightning.runs import claim_version_dir, next_version
+from gan_lightning.reliability.runs import claim_version_dir, next_version
 
 DEFAULT_PROJECT = "gan-lightning"
 _ENV_MODES = {"dryrun": "offline", "run": "online"}  # older spellings of WANDB_MODE

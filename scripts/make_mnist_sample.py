@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_lightning.idx import read_idx, write_idx
+from gan_lightning.data.idx import read_idx, write_idx
 
 OUT = Path(__file__).resolve().parents[1] / "gan_lightning" / "assets" / "mnist_sample"
 

@@ -3,7 +3,7 @@
     python scripts/train_pretrained.py mnist-cgan --data_dir data --max_time 00:02:00:00 --threads 2 --overwrite
     python scripts/train_pretrained.py mnist-gan --data_dir data --max_time 00:02:00:00 --trainer.accelerator gpu
 
-1. `gan-lightning fit` of the name's config (`gan_lightning.pretrained.PRETRAINED`) on the MNIST
+1. `gan-lightning fit` of the name's config (`gan_lightning.sharing.pretrained.PRETRAINED`) on the MNIST
    under `--data_dir`, for the budget `--max_time` (wall clock, validation included) and/or
    `--max_epochs`; any argument this script does not know goes to `fit` as an override.
 2. `gan-lightning export --format hf` of its last checkpoint into a staging folder: the EMA
@@ -41,11 +41,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's package, also when another copy is installed
 
+from gan_lightning.commands.export import HF_FILES, export_hf  # noqa: E402
 from gan_lightning.data import load_split, locate  # noqa: E402
-from gan_lightning.export import HF_FILES, export_hf  # noqa: E402
 from gan_lightning.modules import GAN  # noqa: E402
-from gan_lightning.pretrained import ASSETS, PRETRAINED  # noqa: E402
-from gan_lightning.runs import find_last_checkpoint  # noqa: E402
+from gan_lightning.reliability.runs import find_last_checkpoint  # noqa: E402
+from gan_lightning.sharing.pretrained import ASSETS, PRETRAINED  # noqa: E402
 
 KEEP = ("fid", "kid", "class_acc", "modes", "kl_uniform", "is", "diversity", "diversity_min", "class_fid")
 

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from gan_lightning.callbacks.images import ImageGridLogger
 from gan_lightning.callbacks.sinks import logging_step, run_dir
-from gan_lightning.runs import fresh_path
+from gan_lightning.reliability.runs import fresh_path
 
 _BANNER = 14  # pixel rows above each frame for its "epoch / step" caption
 

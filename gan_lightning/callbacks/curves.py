@@ -20,7 +20,7 @@ from lightning.pytorch.callbacks import Callback
 from matplotlib.figure import Figure
 
 from gan_lightning.callbacks.sinks import run_dir
-from gan_lightning.runs import fresh_path
+from gan_lightning.reliability.runs import fresh_path
 
 # logged key -> (panel, label); the G loss is present only in windows with a G step.
 CURVES = {

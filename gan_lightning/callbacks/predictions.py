@@ -3,7 +3,7 @@
 The predict batches (`MNISTDataModule.predict_dataloader`) carry an index per sample; the writer
 collects every batch, gathers them from all ranks, puts them back in index order and, on rank
 zero, writes a PNG grid (one row per digit for a conditional model) and an NPZ file with `images`
-(N, C, H, W) float32 in [-1, 1] and `labels` (N,) through `gan_lightning.generate.write_output`.
+(N, C, H, W) float32 in [-1, 1] and `labels` (N,) through `gan_lightning.commands.generate.write_output`.
 The CLI adds one to every `predict` run that has no prediction writer of its own.
 """
 
@@ -19,7 +19,7 @@ import torch.distributed as dist
 from lightning.pytorch.callbacks import BasePredictionWriter
 
 from gan_lightning.callbacks.sinks import run_dir
-from gan_lightning.runs import fresh_path
+from gan_lightning.reliability.runs import fresh_path
 
 
 class SampleWriter(BasePredictionWriter):
@@ -37,7 +37,9 @@ class SampleWriter(BasePredictionWriter):
 
     def __init__(self, out: str | None = None, nrow: int | None = None, overwrite: bool = False) -> None:
         super().__init__(write_interval="batch")
-        from gan_lightning.generate import check_out  # generate imports the modules, which import the callbacks
+        from gan_lightning.commands.generate import (
+            check_out,  # generate imports the modules, which import the callbacks
+        )
 
         if out is not None:
             check_out(Path(out), overwrite, argument="SampleWriter out")
@@ -58,7 +60,7 @@ class SampleWriter(BasePredictionWriter):
         self._parts = []
         if not trainer.is_global_zero or not parts:
             return
-        from gan_lightning.generate import write_output
+        from gan_lightning.commands.generate import write_output
 
         index = torch.cat([p["index"] for p in parts])
         images, labels = torch.cat([p["images"] for p in parts]), torch.cat([p["labels"] for p in parts])

@@ -34,11 +34,16 @@ class ProgressBar(TQDMProgressBar):
             raise ValueError(f"refresh_rate must be a positive integer or None, got {refresh_rate!r}")
         super().__init__(refresh_rate=refresh_rate or 1, process_position=process_position, leave=leave)
         self._follows_logging = refresh_rate is None
+        self._log_every: int | None = None  # trainer.log_every_n_steps, known from `setup` on
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        super().setup(trainer, pl_module, stage)
+        self._log_every = trainer.log_every_n_steps
 
     @property
     def refresh_rate(self) -> int:
-        if self._follows_logging and self._trainer is not None:
-            return max(1, self.trainer.log_every_n_steps)
+        if self._follows_logging and self._log_every is not None:
+            return max(1, self._log_every)
         return super().refresh_rate
 
     def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:

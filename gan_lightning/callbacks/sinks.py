@@ -17,7 +17,7 @@ from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from PIL import Image
 from torchvision.utils import make_grid
 
-from gan_lightning.runs import fresh_path
+from gan_lightning.reliability.runs import fresh_path
 
 
 def run_dir(trainer: L.Trainer) -> Path:
@@ -39,9 +39,13 @@ def to_uint8(grid: torch.Tensor) -> np.ndarray:
 
 
 def logging_step(trainer: L.Trainer) -> int:
-    """The step Lightning stamps on logged scalars (batches that stepped an optimizer, not
-    `trainer.global_step`, which counts D and G steps apart): images use it too, so they line up."""
-    return getattr(trainer.fit_loop.epoch_loop, "_batches_that_stepped", trainer.global_step)
+    """The step Lightning stamps on logged scalars (training batches done, not `trainer.global_step`,
+    which counts D and G steps apart): images use it too, so they line up.
+
+    Lightning counts a batch as completed before the validation that may follow it, but stamps that
+    validation's values with the count before it: hence one less while validating during `fit`."""
+    done = trainer.fit_loop.epoch_loop.batch_progress.total.completed
+    return max(done - 1, 0) if trainer.validating and trainer.state.fn == "fit" else done
 
 
 def publish_image(trainer: L.Trainer, key: str, grid: torch.Tensor) -> None:

@@ -76,7 +76,7 @@ def load_classifier(path: str | Path | None = None) -> MNISTClassifier:
     if not path.is_file():
         raise FileNotFoundError(
             f"classifier weights {path} not found; train them with "
-            "`python -m gan_lightning.metrics.train_classifier --out <file>`"
+            "`python -m gan_lightning.commands.train_classifier --out <file>`"
         )
     blob = torch.load(path, map_location="cpu", weights_only=True)
     net = MNISTClassifier(**blob.get("config", {}))

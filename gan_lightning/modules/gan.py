@@ -18,27 +18,27 @@ import lightning as L
 import torch
 from torch import nn
 
-from gan_lightning import resume
-from gan_lightning.augment import AdaptiveAugment
-from gan_lightning.checkpoints import check_compatible, check_hparams, check_model_kind, read_checkpoint
-from gan_lightning.guard import NonFiniteGuard
-from gan_lightning.hub import HubMixin
 from gan_lightning.losses import LeCamAnchors, get_loss, gradient_penalty, lecam_penalty, r1_penalty, topk_count
 from gan_lightning.metrics.inception import check_inception_weights
 from gan_lightning.metrics.validation import SampleQuality
 from gan_lightning.modules.ema import ExponentialMovingAverage
 from gan_lightning.modules.scalars import D_KEYS, TrainingScalars
-from gan_lightning.modules.stages import EvaluationStages
-from gan_lightning.modules.techniques import TECHNIQUE_ARGS, check_technique_args
-from gan_lightning.nets import build_nets, spectral_normalize
-from gan_lightning.speed import (
+from gan_lightning.modules.speed import (
     adam_kwargs,
     apply_to_nets,
     cheap_cuda_check_during_cpu_training,
     check_speed_args,
     restore_cuda_check,
 )
-from gan_lightning.strategies import prepare_ddp_for_gan
+from gan_lightning.modules.stages import EvaluationStages
+from gan_lightning.modules.strategies import prepare_ddp_for_gan
+from gan_lightning.modules.techniques import TECHNIQUE_ARGS, check_technique_args
+from gan_lightning.nets import build_nets, spectral_normalize
+from gan_lightning.nets.augment import AdaptiveAugment
+from gan_lightning.reliability import resume
+from gan_lightning.reliability.checkpoints import check_compatible, check_hparams, check_model_kind, read_checkpoint
+from gan_lightning.reliability.guard import NonFiniteGuard
+from gan_lightning.sharing.hub import HubMixin
 
 ARCHS = ("mlp", "dcgan")
 NOISES = ("normal", "uniform")
@@ -116,9 +116,9 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         fused_adam: Adam's fused kernel (CPU and CUDA): one kernel per update and no host syncs; off,
             torch's default Adam reads its step counts on the host. Not with mixed precision + clipping.
         on_nonfinite: a NaN/Inf D or G loss ``"stop"``s training with a `DivergenceError` (last.ckpt
-            keeps the last good weights) or ``"skip"``s that optimizer step (see `gan_lightning.guard`).
+            keeps the last good weights) or ``"skip"``s that optimizer step (see `gan_lightning.reliability.guard`).
         augment: differentiable augmentation of everything D sees, real and fake (DiffAugment): a
-            comma-separated choice of ``translation``, ``cutout``, ``color`` (`gan_lightning.augment`).
+            comma-separated choice of ``translation``, ``cutout``, ``color`` (`gan_lightning.nets.augment`).
         augment_p: probability that each transform is applied to an image (DiffAugment: 1); with
             ``ada_target`` the starting value.
         ada_target: adapt ``augment_p`` on the device so that E[sign(D(real))] stays near this value

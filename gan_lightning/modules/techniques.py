@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gan_lightning.augment import parse_policy
+from gan_lightning.nets.augment import parse_policy
 
 TECHNIQUE_ARGS = (
     "arch",

@@ -17,8 +17,8 @@ from pathlib import Path
 import lightning as L
 import pytest
 
-from gan_lightning.cli import main, run_cli
-from gan_lightning.idx import read_idx, write_idx
+from gan_lightning.commands.cli import main, run_cli
+from gan_lightning.data.idx import read_idx, write_idx
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "configs" / "gan_mlp.yaml")

@@ -9,7 +9,7 @@ import torch
 import yaml
 
 from gan_lightning import GAN, ConditionalGAN
-from gan_lightning.cli import main
+from gan_lightning.commands.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml"))

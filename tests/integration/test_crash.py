@@ -14,11 +14,12 @@ import signal
 from pathlib import Path
 
 import pytest
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-import gan_lightning.checkpoints as checkpoints
+import gan_lightning.reliability.checkpoints as checkpoints
 from benchmarks.crash_soak import Soak, soak
-from gan_lightning.checkpoints import AtomicCheckpointIO, read_checkpoint
-from gan_lightning.cli import main, run_cli
+from gan_lightning.commands.cli import main, run_cli
+from gan_lightning.reliability.checkpoints import AtomicCheckpointIO, read_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,7 +88,7 @@ def test_every_checkpoint_is_written_atomically(tmp_path, monkeypatch, capsys, o
     def lightning_writer(*args, **kwargs):  # Lightning's own (fsspec) writer must not be used
         raise AssertionError("a checkpoint was written by Lightning's writer")
 
-    monkeypatch.setattr("lightning.fabric.plugins.io.torch_io._atomic_save", lightning_writer)
+    monkeypatch.setattr(TorchCheckpointIO, "save_checkpoint", lightning_writer)
     callbacks = _LAST.format(on_exception=str(on_exception).lower()) + _TOP_K + _SIGTERM
     with pytest.raises(SystemExit) as info:
         main(_config(tmp_path, callbacks))

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from gan_lightning import GAN, ConditionalGAN, MNISTDataModule
-from gan_lightning.cli import main
+from gan_lightning.commands.cli import main
 from tests.helpers import tiny_trainer
 
 TINY = dict(ngf=8, ndf=8, latent_dim=16)

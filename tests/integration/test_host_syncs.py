@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from gan_lightning.cli import run_cli
+from gan_lightning.commands.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_EVERY, BATCHES, WARMUP = 10, 40, 3

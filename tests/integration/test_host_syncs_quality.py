@@ -6,7 +6,7 @@ conditional BatchNorm), counted like tests/integration/test_host_syncs.py counts
 
 from pathlib import Path
 
-from gan_lightning.cli import run_cli
+from gan_lightning.commands.cli import run_cli
 from tests.integration import test_host_syncs as plain
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_lightning.cli import main
+from gan_lightning.commands.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

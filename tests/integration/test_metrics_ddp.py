@@ -7,7 +7,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from gan_lightning.data import SAMPLE_DIR, load_split
+from gan_lightning.data import SAMPLE_DIR, load_split, to_unit_range
 from gan_lightning.metrics.gan_metrics import GANMetrics
 
 N = 600
@@ -15,7 +15,7 @@ N = 600
 
 def _data():
     x, y = load_split(SAMPLE_DIR, "test")
-    x = x.unsqueeze(1).float().div(127.5).sub(1.0)
+    x = to_unit_range(x)
     real, real_y = x[:N], y[:N]
     fake, fake_y = x[N : 2 * N].flip(-1), y[N : 2 * N]  # mirrored digits: every metric away from its ideal
     return real, real_y, fake, fake_y

@@ -10,7 +10,7 @@ import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from gan_lightning import GAN, ConditionalGAN, MNISTDataModule
-from gan_lightning.cli import main
+from gan_lightning.commands.cli import main
 from tests.helpers import tiny_trainer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from lightning.pytorch.strategies import DDPStrategy, SingleDeviceStrategy
 
-from gan_lightning.cli import main, run_cli
+from gan_lightning.commands.cli import main, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMS = sorted((ROOT / "configs").glob("*.yaml"))

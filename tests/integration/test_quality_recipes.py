@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_lightning.cli import run_cli
+from gan_lightning.commands.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

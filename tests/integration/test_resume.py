@@ -18,8 +18,8 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from gan_lightning import ConditionalGAN, MNISTDataModule
-from gan_lightning.callbacks.shutdown import GracefulShutdown, TrainingInterrupted
 from gan_lightning.losses import GANLoss
+from gan_lightning.reliability.shutdown import GracefulShutdown, TrainingInterrupted
 from tests.helpers import tiny_trainer
 
 BATCHES, EPOCHS = 4, 3

@@ -8,8 +8,8 @@ import pytest
 import torch
 import yaml
 
-from gan_lightning.cli import main, run_cli
-from gan_lightning.generate import generate_images, load_model
+from gan_lightning.commands.cli import main, run_cli
+from gan_lightning.commands.generate import generate_images, load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml"))
@@ -112,7 +112,7 @@ def test_predict_bad_input_is_one_line(config, args, message, tmp_path, capsys):
 
 def test_cpu_noise_is_sample_z_for_both_noises():
     from gan_lightning import GAN
-    from gan_lightning.generate import cpu_noise
+    from gan_lightning.commands.generate import cpu_noise
 
     for noise in ("normal", "uniform"):
         model = GAN(arch="mlp", noise=noise, latent_dim=7)

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_lightning.cli import main
+from gan_lightning.commands.cli import main
 from tests.wandb_offline import config, history
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,2 @@
+"""The `gan-lightning` console script: LightningCLI's fit/validate/test/predict (`cli`), `generate`,
+`evaluate`, `export`, and the classifier behind the metrics (`python -m gan_lightning.commands.train_classifier`)."""

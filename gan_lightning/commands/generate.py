@@ -1,0 +1,241 @@
+"""`gan-lightning generate`: images from a trained checkpoint or a pretrained model, as a PNG grid or raw arrays.
+
+    gan-lightning generate --ckpt_path RUN/checkpoints/last.ckpt --digits 3 7 --n_per_digit 16 --seed 0 --out grid.png
+    gan-lightning generate --ckpt_path RUN/checkpoints/last.ckpt --n 64 --out samples.npz
+    gan-lightning generate --pretrained mnist-cgan --digits 3 7 --out digits.png      # shipped, offline
+
+`--pretrained` takes a shipped name (`gan_lightning.sharing.pretrained`), a folder written by
+`gan-lightning export --format hf`, or a Hugging Face Hub repo id.
+
+A conditional checkpoint draws one grid row per digit (all ten by default); an unconditional one
+draws `--n` images. `.npz` holds `images` (N, 1, H, W) float32 in [-1, 1] and `labels` (N,) int64
+(-1 for an unconditional model). The same seed gives the same images: the noise comes from a
+seeded `torch.Generator` on the CPU, where the model always runs here (checkpoints made on a GPU
+load with `map_location="cpu"`). Bad input ends with one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+import torch
+
+from gan_lightning.callbacks.sinks import grid_image, to_grid
+from gan_lightning.modules import GAN, model_class
+from gan_lightning.reliability.checkpoints import CheckpointError, read_checkpoint, saved_model_name
+from gan_lightning.sharing.pretrained import PRETRAINED
+
+SUFFIXES = (".png", ".npz")
+_OUR_KEYS = ("arch", "latent_dim", "image_size", "loss")  # hyperparameters every gan_lightning model saves
+
+
+class GenerateError(ValueError):
+    """Bad input to `generate`: reported as one line, exit code 2."""
+
+
+# -- loading ---------------------------------------------------------------------------------
+def _read_checkpoint(path: Path) -> dict:
+    try:
+        return read_checkpoint(path)
+    except CheckpointError as err:
+        raise GenerateError(str(err)) from None
+
+
+def checkpoint_model_class(checkpoint: object, path: str | Path = "checkpoint") -> type[GAN]:
+    """GAN or ConditionalGAN, from the hyperparameters saved in a Lightning checkpoint dict."""
+    hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
+    if not isinstance(hparams, dict) or "state_dict" not in checkpoint or any(k not in hparams for k in _OUR_KEYS):
+        raise GenerateError(
+            f"ckpt_path: {str(path)!r} is not a gan_lightning GAN/ConditionalGAN checkpoint "
+            f"(no {', '.join(_OUR_KEYS)} hyperparameters)"
+        )
+    return model_class(saved_model_name(hparams))
+
+
+def load_model(ckpt_path: str | Path, **overrides) -> GAN:
+    """The model of a gan_lightning checkpoint, on the CPU, in eval mode (`overrides`: hyperparameters)."""
+    path = Path(ckpt_path)
+    cls = checkpoint_model_class(_read_checkpoint(path), path)
+    try:
+        model = cls.load_from_checkpoint(path, map_location="cpu", **overrides)
+    except Exception as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise GenerateError(f"ckpt_path: {str(path)!r} does not load as a {cls.__name__} ({reason})") from None
+    return model.eval()
+
+
+def load_source(ckpt_path: str | Path | None = None, pretrained: str | None = None) -> GAN:
+    """The model of a checkpoint or of a pretrained name / folder / Hub repo id (exactly one), on the CPU, in eval
+    mode. Every command that takes `--ckpt_path` or `--pretrained` loads through here."""
+    if (ckpt_path is None) == (pretrained is None):
+        raise GenerateError("ckpt_path: give a checkpoint (--ckpt_path) or a pretrained model (--pretrained), not both")
+    if ckpt_path is not None:
+        return load_model(ckpt_path, inception_weights=None)  # the file named at training may not be here
+    return GAN.from_pretrained(pretrained)  # either kind; ValueError subclasses with one line
+
+
+def add_source_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """`--ckpt_path` / `--pretrained`, one of them."""
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument("--ckpt_path", help="a checkpoint of a run, e.g. RUN/checkpoints/last.ckpt")
+    group.add_argument(
+        "--pretrained",
+        help=f"a shipped model ({', '.join(PRETRAINED)}), a folder from `export --format hf`, or a Hub repo id",
+    )
+
+
+# -- sampling --------------------------------------------------------------------------------
+def cpu_noise(model: GAN, n: int, generator: torch.Generator) -> torch.Tensor:
+    """`model.sample_z`'s noise (n, latent_dim), drawn on the CPU whatever device the model is on,
+    so a seed gives the same numbers on every machine (`predict` draws while the model is on a GPU)."""
+    shape = (n, model.hparams.latent_dim)
+    if model.hparams.noise == "uniform":
+        return torch.rand(shape, generator=generator)
+    return torch.randn(shape, generator=generator)
+
+
+def sample_inputs(
+    model: GAN,
+    digits: list[int] | None = None,
+    n_per_digit: int = 10,
+    n: int = 100,
+    seed: int = 0,
+    names: tuple[str, str, str] = ("digits", "n_per_digit", "n"),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noise (N, latent_dim) and labels (N,) (-1 for an unconditional model), on the CPU.
+
+    A conditional model gets `n_per_digit` of each of `digits` (default: every class), digit-major
+    so that a grid with `n_per_digit` columns has one row per digit; an unconditional model gets
+    `n` and takes no digits. `names`: how the caller calls these three arguments, for the errors.
+    """
+    conditional = getattr(model, "conditional", False)
+    digits_name, per_digit_name, n_name = names
+    if not conditional and digits:
+        raise GenerateError(f"{digits_name}: this model is an unconditional GAN, which takes no digits; got {digits}")
+    for name, value in ((per_digit_name, n_per_digit), (n_name, n)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise GenerateError(f"{name} must be a positive integer, got {value!r}")
+    if conditional:
+        classes = model.hparams.num_classes
+        digits = list(range(classes)) if not digits else list(digits)
+        bad = [d for d in digits if not 0 <= d < classes]
+        if bad:
+            raise GenerateError(f"{digits_name} must be in 0..{classes - 1}, got {bad}")
+        labels = torch.tensor(digits).repeat_interleave(n_per_digit)  # (len(digits) * k,)
+    else:
+        labels = torch.full((n,), -1)
+    return cpu_noise(model, len(labels), torch.Generator().manual_seed(seed)), labels.long()
+
+
+def generate_images(
+    model: GAN,
+    digits: list[int] | None = None,
+    n_per_digit: int | None = None,
+    n: int | None = None,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, C, H, W) in [-1, 1] and labels (N,) (-1 for an unconditional model); see `sample_inputs`.
+
+    `n_per_digit` defaults to 10 and `n` to 100.
+
+    Raises:
+        GenerateError: a count that is not a positive integer, a digit out of range, or a setting the
+            model cannot use (`digits`/`n_per_digit` for an unconditional model, `n` for a conditional one).
+    """
+    if getattr(model, "conditional", False):
+        kind, unused = "a conditional GAN, which draws n_per_digit images of each digit", {"n": n}
+    else:
+        kind = "an unconditional GAN, which takes no digits (n sets how many images)"
+        unused = {"digits": digits or None, "n_per_digit": n_per_digit}
+    for name, value in unused.items():  # a setting this model cannot use is an error, never ignored
+        if value is not None:
+            raise GenerateError(f"{name}: this model is {kind}; got {name}={value}")
+    n_per_digit = 10 if n_per_digit is None else n_per_digit
+    n = 100 if n is None else n
+    z, labels = sample_inputs(model, digits, n_per_digit, n, seed)
+    model = model.cpu()
+    images = model.decode(z.to(model.dtype), labels if getattr(model, "conditional", False) else None)
+    return images.float(), labels
+
+
+# -- writing ---------------------------------------------------------------------------------
+def check_out(out: Path, overwrite: bool, argument: str = "out") -> None:
+    """Before any work: `out` has a known suffix, is free (or may be replaced) and its folder can exist."""
+    if out.suffix.lower() not in SUFFIXES:
+        raise GenerateError(f"{argument} must end in one of {SUFFIXES}, got {str(out)!r}")
+    if out.exists() and not overwrite:
+        raise GenerateError(f"{argument}: {str(out)!r} already exists; pass --overwrite to replace it")
+    if out.is_dir():
+        raise GenerateError(f"{argument}: {str(out)!r} is a folder; give a file name ending in .png or .npz")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise GenerateError(
+            f"{argument}: cannot create the folder {str(out.parent)!r} ({err.strerror or err})"
+        ) from None
+
+
+def write_output(images: torch.Tensor, labels: torch.Tensor, out: Path, nrow: int, overwrite: bool = False) -> None:
+    """`.png`: one grid, `nrow` images per row; `.npz`: `images` float32 (N, C, H, W) in [-1, 1], `labels` (N,)."""
+    try:
+        with open(out, "wb" if overwrite else "xb") as f:
+            if out.suffix.lower() == ".png":
+                grid_image(to_grid(images, nrow)).save(f, format="PNG")  # the training grids' look
+            else:
+                np.savez(f, images=images.numpy().astype(np.float32), labels=labels.numpy())
+    except FileExistsError:
+        raise GenerateError(f"out: {str(out)!r} already exists; pass --overwrite to replace it") from None
+    except OSError as err:
+        raise GenerateError(f"out: cannot write {str(out)!r} ({err.strerror or err})") from None
+
+
+# -- command line ----------------------------------------------------------------------------
+class OneLineParser(argparse.ArgumentParser):
+    """argparse for the extra commands (generate, export): a bad argument is one line, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:  # one line instead of argparse's usage block
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = OneLineParser(
+        prog="gan-lightning generate",
+        description="Draw images from a gan_lightning checkpoint or pretrained model into a PNG grid or an NPZ file.",
+    )
+    add_source_arguments(p)
+    p.add_argument("--out", required=True, help="output file: .png (a grid) or .npz (images, labels)")
+    p.add_argument("--digits", type=int, nargs="+", help="conditional model: digits to draw (default: all)")
+    p.add_argument("--n_per_digit", type=int, help="conditional model: images per digit (default 10)")
+    p.add_argument("--n", type=int, help="unconditional model: number of images (default 100)")
+    p.add_argument("--nrow", type=int, help="PNG: images per row (default: n_per_digit, or sqrt(n))")
+    p.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same images")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        out = Path(args.out)
+        check_out(out, args.overwrite)
+        if args.nrow is not None and args.nrow <= 0:
+            raise GenerateError(f"nrow must be a positive integer, got {args.nrow!r}")
+        model = load_source(args.ckpt_path, args.pretrained)
+        images, labels = generate_images(model, args.digits, args.n_per_digit, args.n, args.seed)
+        conditional = getattr(model, "conditional", False)
+        nrow = args.nrow or ((args.n_per_digit or 10) if conditional else math.ceil(math.sqrt(len(labels))))
+        write_output(images, labels, out, nrow, args.overwrite)
+    except ValueError as err:  # GenerateError, and the pretrained / checkpoint loaders' one-line errors
+        parser.exit(2, f"{parser.prog}: error: {err}\n")
+    what = f"digits {sorted(set(labels.tolist()))}" if conditional else "unconditional"
+    print(f"wrote {len(labels)} images ({what}, seed {args.seed}) to {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,80 @@
+"""DeviceBatches: training batches drawn where the data already lives (a GPU), no DataLoader.
+
+MNIST as uint8 is 47 MB (60,000 x 28 x 28): it fits on any GPU many times over. Kept there, a
+batch is one gather and one scale on the device, with no host-to-device copy, no worker and no
+per-sample Python. The order comes from `EpochSampler` (the DataLoader path's sampler, a
+`DistributedSampler`): one permutation per epoch from a seed shared by all ranks, padded to a
+multiple of the world size, rank r taking every world-th index from r, so ranks see disjoint
+digits, every epoch reshuffles, and a resumed run replays the same batches from where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import torch
+
+from gan_lightning.data.pixels import to_unit_range
+from gan_lightning.data.sampler import EpochSampler
+
+
+class DeviceBatches:
+    """Iterable of `(images (B, 1, H, W) in [-1, 1], labels (B,))` on `images.device`.
+
+    Args:
+        images, labels: (N, H, W) uint8 and (N,) int64, on the device that trains.
+        batch_size: per-rank batch size.
+        shuffle, drop_last: as in `DataLoader`.
+        seed: same on every rank (the shards are cut from one permutation).
+        rank, world_size: this process's place in DDP (0 and 1 without DDP).
+        epoch: returns the epoch that is starting (the trainer's `current_epoch`): the
+            permutation is a function of (seed, epoch), so resumed runs draw the same batches.
+    """
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        batch_size: int,
+        shuffle: bool = True,
+        drop_last: bool = True,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        epoch: Callable[[], int] = lambda: 0,
+    ) -> None:
+        if images.dtype != torch.uint8 or images.dim() != 3 or len(images) != len(labels):
+            raise ValueError(
+                f"images must be (N, H, W) uint8 with one label each, got {tuple(images.shape)} {images.dtype} "
+                f"and {len(labels)} labels"
+            )
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in 0..{world_size - 1}, got {rank!r}")
+        self.images, self.labels = images, labels.to(images.device)
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.seed, self.rank, self.world_size, self.epoch = seed, rank, world_size, epoch
+        self.sampler = EpochSampler(len(labels), seed, rank, world_size, shuffle=shuffle)
+        # As DistributedSampler(drop_last=False): every rank gets ceil(N / world) indices, padding by wrap-around.
+        self.per_rank = self.sampler.num_samples
+        self._resume: tuple[int, int] | None = None  # (epoch, batches to skip), used once
+
+    def __len__(self) -> int:
+        full = self.per_rank // self.batch_size
+        return full if self.drop_last or self.per_rank % self.batch_size == 0 else full + 1
+
+    def resume_at(self, epoch: int, batches_done: int) -> None:
+        """The next pass over `epoch` starts after its first `batches_done` batches (a mid-epoch resume)."""
+        self._resume = (epoch, batches_done) if batches_done > 0 else None
+
+    def indices(self) -> torch.Tensor:
+        """This rank's sample indices (per_rank,) for the current epoch, on the data's device."""
+        self.sampler.set_epoch(self.epoch())
+        return torch.tensor(list(self.sampler), dtype=torch.long).to(self.images.device)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        idx = self.indices()
+        start = self._resume[1] if self._resume is not None and self._resume[0] == self.epoch() else 0
+        self._resume = None
+        for b in range(start, len(self)):
+            take = idx[b * self.batch_size : (b + 1) * self.batch_size]  # (B,)
+            yield to_unit_range(self.images[take]), self.labels[take]

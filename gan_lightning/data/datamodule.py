@@ -1,0 +1,361 @@
+"""MNISTDataModule: MNIST or Fashion-MNIST as one in-memory uint8 tensor, batches in [-1, 1].
+
+Where the data comes from, first match wins:
+1. the four IDX files (gzip or not) under `data_dir` (`files.locate`);
+2. torchvision's download into `data_dir`, when `download` is true;
+3. for MNIST, the real-MNIST sample shipped inside the package (6,000 training and 2,000 test
+   digits), with a warning that says so (`files.mnist_or_sample`). Nothing else is needed to train offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Literal
+
+import lightning as L
+import torch
+from lightning.pytorch.trainer.states import TrainerFn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+from gan_lightning.data.batches import DeviceBatches
+from gan_lightning.data.files import FULL_SIZE, candidate_dirs, load_split, locate, mnist_or_sample
+from gan_lightning.data.pixels import resize, to_unit_range
+from gan_lightning.data.sampler import EpochSampler
+from gan_lightning.reliability.runs import check_writable
+
+log = logging.getLogger(__name__)
+
+DATASETS = ("mnist", "fashion_mnist")
+IMAGE_SIZES = (28, 64)
+def balanced_subset(labels: torch.Tensor, n: int, num_classes: int) -> torch.Tensor:
+    """Indices (n,) of a class-balanced subset: the first n // num_classes digits of every class in
+    file order (one more for the first n % num_classes classes). Deterministic: the same n always
+    picks the same digits, whatever the seed, so runs with different seeds train on the same data.
+
+    Raises:
+        ValueError: n is not a positive integer, or a class has fewer digits than its share.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise ValueError(f"train_subset must be a positive integer, got {n!r}")
+    picked = []
+    for c in range(num_classes):
+        want = n // num_classes + (1 if c < n % num_classes else 0)
+        of_c = (labels == c).nonzero().flatten()
+        if len(of_c) < want:
+            raise ValueError(
+                f"train_subset: {n} digits need {want} of class {c}, but the training split has {len(of_c)}"
+            )
+        picked.append(of_c[:want])
+    return torch.cat(picked).sort().values
+
+
+class TensorImages(Dataset):
+    """Holds (N, H, W) uint8 images and (N,) labels; hands out whole batches in [-1, 1].
+
+    `__getitems__` lets the DataLoader fetch a batch with one indexing op instead of N
+    `__getitem__` calls and a collate: no per-sample Python work in the hot path.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        self.images, self.labels = images, labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = self.__getitems__([i])
+        return x[0], y[0]
+
+    def __getitems__(self, idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        idx_t = torch.as_tensor(idx)
+        return to_unit_range(self.images[idx_t]), self.labels[idx_t]  # (B, 1, H, W) in [-1, 1], (B,)
+
+
+def _batch_collate(batch):  # __getitems__ already returned the batch
+    return batch
+
+
+class MNISTDataModule(L.LightningDataModule):
+    """MNIST / Fashion-MNIST at 28 or 64 px; batches `(images (B,1,H,W) in [-1,1], labels (B,))`.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        data_dir: folder searched for IDX files and used for downloads.
+        image_size: 28 (native) or 64 (resized once at setup, bilinear with antialiasing).
+        batch_size: training batch size (validation uses the same).
+        download: try torchvision's download when no local files are found.
+        num_workers: DataLoader workers; 0 is fastest for an in-memory tensor.
+        val_samples: how many digits of the test split the validation loader serves
+            (``None``: all of them).
+        train_subset: train on this many digits only, the same number of each class
+            (`balanced_subset`: the first ones of each class, the same for every seed); ``None``: all.
+            For low-data experiments.
+        device_resident: keep the uint8 training set on the training device and draw batches
+            there (`gan_lightning.data.DeviceBatches`, DDP-sharded, reshuffled every epoch)
+            instead of a DataLoader. ``"auto"``: on CUDA when it takes under a quarter of the free
+            GPU memory; ``True`` also on CPU (no DataLoader, no workers).
+        predict_digits, predict_n_per_digit, predict_n, predict_seed: what `gan-lightning predict`
+            draws, as `gan-lightning generate`'s ``--digits``, ``--n_per_digit``, ``--n``, ``--seed``:
+            a conditional model `predict_n_per_digit` images of each digit (default: all ten), an
+            unconditional one `predict_n` images. The same seed gives the same images as `generate`.
+    """
+
+    num_classes = 10
+
+    def __init__(
+        self,
+        dataset: Literal["mnist", "fashion_mnist"] = "mnist",
+        data_dir: str = "data",
+        image_size: int = 28,
+        batch_size: int = 64,
+        download: bool = True,
+        num_workers: int = 0,
+        val_samples: int | None = None,
+        device_resident: bool | Literal["auto"] = "auto",
+        predict_digits: list[int] | None = None,
+        predict_n_per_digit: int = 10,
+        predict_n: int = 100,
+        predict_seed: int = 0,
+        train_subset: int | None = None,
+    ) -> None:
+        super().__init__()
+        if dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+        if image_size not in IMAGE_SIZES:
+            raise ValueError(f"image_size must be one of {IMAGE_SIZES}, got {image_size!r}")
+        if not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if num_workers < 0:
+            raise ValueError(f"num_workers must be >= 0, got {num_workers!r}")
+        if val_samples is not None and val_samples <= 0:
+            raise ValueError(f"val_samples must be a positive integer or None, got {val_samples!r}")
+        if train_subset is not None and (
+            isinstance(train_subset, bool) or not isinstance(train_subset, int) or train_subset <= 0
+        ):
+            raise ValueError(f"train_subset must be a positive integer or None, got {train_subset!r}")
+        if device_resident not in (True, False, "auto"):
+            raise ValueError(f"device_resident must be one of (True, False, 'auto'), got {device_resident!r}")
+        for name, value in (("predict_n_per_digit", predict_n_per_digit), ("predict_n", predict_n)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        bad = [d for d in predict_digits or [] if not 0 <= d < self.num_classes]
+        if bad:
+            raise ValueError(f"predict_digits must be digits in 0..{self.num_classes - 1}, got {bad}")
+        self.save_hyperparameters()
+        self.device_resident = device_resident
+        self.dataset, self.data_dir, self.image_size = dataset, Path(data_dir), image_size
+        self.batch_size, self.download, self.num_workers = batch_size, download, num_workers
+        self.val_samples, self.train_subset = val_samples, train_subset
+        self.predict_digits, self.predict_n_per_digit = predict_digits, predict_n_per_digit
+        self.predict_n, self.predict_seed = predict_n, predict_seed
+        self.source: Path | None = None  # where the data was read from, set in setup()
+        self.train_set: TensorImages | None = None
+        self.val_set: TensorImages | None = None
+        # Training order: a permutation per epoch from this seed (drawn from the global RNG on first
+        # use, so `seed_everything` fixes it); kept in checkpoints so a resume replays the same order.
+        self.shuffle_seed: int | None = None
+        self._sampler: EpochSampler | None = None
+        self._resume_at: tuple[int, int] | None = None  # (epoch, batches done) from a checkpoint
+
+    # -- where the files are ----------------------------------------------------------------
+    def _resolve_source(self) -> Path:
+        # A data_dir that is (or lies under) a file can hold no IDX files: say so instead of falling back to the sample.
+        existing = next(p for p in (self.data_dir, *self.data_dir.absolute().parents) if p.exists())
+        if not existing.is_dir():
+            given = "a file" if existing == self.data_dir else f"a path under the file {str(existing)!r}"
+            raise ValueError(
+                "data.data_dir must be a folder (searched for the IDX files, or downloaded into), "
+                f"got {str(self.data_dir)!r}, {given}"
+            )
+        found = locate(self.dataset, self.data_dir)
+        if found is not None:
+            return found
+        if self.download:
+            # Asked to download into a folder that cannot hold it: say so instead of silently
+            # falling back to the sample.
+            check_writable(self.data_dir, "data.data_dir (data.download is true)")
+            found = self._try_download()
+            if found is not None:
+                return found
+        if self.dataset == "mnist":
+            return mnist_or_sample(self.data_dir, " and the download failed" if self.download else "")
+        hint = " or `apt-get install dataset-fashion-mnist`" if self.dataset == "fashion_mnist" else ""
+        searched = ", ".join(map(str, candidate_dirs(self.dataset, self.data_dir)))
+        raise FileNotFoundError(
+            f"dataset {self.dataset!r}: no IDX files in {searched}"
+            f"{' and the download failed' if self.download else ' (download is off)'}; "
+            f"set data.download: true with network access{hint}"
+        )
+
+    def _try_download(self) -> Path | None:
+        from torchvision import datasets
+
+        cls = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}[self.dataset]
+        try:
+            for train in (True, False):
+                cls(str(self.data_dir), train=train, download=True)
+        except Exception as err:  # no network, a mirror down, an unwritable folder: fall back
+            log.warning("Download of %s into %s failed: %s", self.dataset, self.data_dir, err)
+            return None
+        return locate(self.dataset, self.data_dir)
+
+    # -- Lightning hooks ----------------------------------------------------------------------
+    def prepare_data(self) -> None:
+        # Runs on one process per node: the only place that may download. `predict` reads no data.
+        if not self._predicting():
+            self.source = self._resolve_source()
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None or stage == "predict":
+            return
+        if self.source is None:  # other ranks, or setup() called without prepare_data()
+            self.source = locate(self.dataset, self.data_dir) or self._resolve_source()
+        train_x, train_y = load_split(self.source, "train")
+        test_x, test_y = load_split(self.source, "test")
+        for split, n in (("train", len(train_y)), ("test", len(test_y))):
+            if n != FULL_SIZE[split]:
+                log.info(
+                    "%s %s split: %d images from %s (the standard split has %d)",
+                    self.dataset,
+                    split,
+                    n,
+                    self.source,
+                    FULL_SIZE[split],
+                )
+        if self.val_samples is not None:
+            test_x, test_y = test_x[: self.val_samples], test_y[: self.val_samples]
+        if self.train_subset is not None:
+            keep = balanced_subset(train_y, self.train_subset, self.num_classes)
+            train_x, train_y = train_x[keep], train_y[keep]
+        self.train_set = TensorImages(resize(train_x, self.image_size), train_y)
+        self.val_set = TensorImages(resize(test_x, self.image_size), test_y)
+
+    def train_dataloader(self) -> DataLoader | DeviceBatches:
+        if self.train_set is None:
+            return self._loader(None, shuffle=True, drop_last=True)  # raises the setup() error
+        trainer = self.trainer  # None outside fit: one process
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        self._check_batch_size(world)
+        if self.shuffle_seed is None:
+            seed = int(torch.randint(0, 2**31 - 1, ()).item())
+            # One seed for every rank (rank 0's), so the DDP shards never overlap.
+            self.shuffle_seed = int(trainer.strategy.broadcast(seed)) if trainer is not None else seed
+        resume, self._resume_at = self._resume_at, None  # (epoch, batches done), applied once
+        device = self._resident_device()
+        if device is not None:  # batches drawn on the device (same order as the sampler; see batches.py)
+            batches = self._device_batches(device)
+            if resume is not None:
+                batches.resume_at(*resume)
+            return batches
+        self._sampler = EpochSampler(len(self.train_set), self.shuffle_seed, rank, world)
+        if resume is not None:
+            epoch, batches = resume
+            self._sampler.resume_at(epoch, batches * self.batch_size)
+        return self._loader(self.train_set, shuffle=True, drop_last=True, sampler=self._sampler)
+
+    def _check_batch_size(self, world_size: int) -> None:
+        """A batch larger than a process's share of the training set would train on fewer images than asked
+        (one short batch, or none): refuse it, naming the limit."""
+        per_process = -(-len(self.train_set) // world_size)  # ceil: DistributedSampler pads the last share
+        if self.batch_size > per_process:
+            share = f" ({per_process} per process with {world_size} processes)" if world_size > 1 else ""
+            raise ValueError(
+                f"data.batch_size must be at most the number of training images, {len(self.train_set)}{share}, "
+                f"got {self.batch_size}"
+            )
+
+    # -- exact resume: the data order and the position in it ride in the checkpoint ----------
+    def state_dict(self) -> dict:
+        trainer = getattr(self, "trainer", None)
+        if trainer is None or self.shuffle_seed is None:
+            return {}
+        loop = trainer.fit_loop.epoch_loop
+        # Batches whose training step ran in this epoch (0 at an epoch boundary: next epoch starts fresh).
+        done = loop.batch_progress.current.processed
+        if done >= trainer.num_training_batches:
+            done = 0
+        return {"shuffle_seed": self.shuffle_seed, "epoch": trainer.current_epoch, "batches_done": done}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if "shuffle_seed" in state_dict:
+            self.shuffle_seed = int(state_dict["shuffle_seed"])
+            self._resume_at = (int(state_dict["epoch"]), int(state_dict["batches_done"]))
+            # Lightning warns that a mid-epoch resume with a loader lacking its own state_dict "can cause
+            # unreliable results": not so here, the sampler replays the rest of the epoch.
+            warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch")
+
+    # -- device-resident training batches (data.device_resident) -------------------------------
+    def _resident_device(self) -> torch.device | None:
+        """The device to keep the training set on, or None for the DataLoader path."""
+        trainer = self.trainer  # LightningDataModule.trainer: None outside fit
+        if self.device_resident is False or trainer is None or self.train_set is None:
+            return None
+        device = trainer.strategy.root_device
+        if self.device_resident == "auto":
+            if device.type != "cuda":
+                return None
+            free, _ = torch.cuda.mem_get_info(device)
+            return device if self.train_set.images.numel() < free // 4 else None
+        return device
+
+    def _device_batches(self, device: torch.device) -> DeviceBatches:
+        trainer, ds = self.trainer, self.train_set
+        return DeviceBatches(
+            ds.images.to(device),
+            ds.labels.to(device),
+            self.batch_size,
+            shuffle=True,
+            drop_last=True,  # _check_batch_size: every rank has at least one full batch
+            seed=self.shuffle_seed,
+            rank=trainer.global_rank,
+            world_size=trainer.world_size,
+            epoch=lambda: trainer.current_epoch,
+        )
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, shuffle=False, drop_last=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self.val_dataloader()
+
+    # -- predict: noise and digits, no images -----------------------------------------------------
+    def _predicting(self) -> bool:
+        trainer = self.trainer
+        return trainer is not None and trainer.state.fn == TrainerFn.PREDICTING
+
+    def predict_dataloader(self) -> DataLoader:
+        """Batches of (index (B,), z (B, latent_dim), labels (B,)) for the trainer's model: what
+        `gan-lightning generate` draws for the same digits and seed (labels -1: unconditional)."""
+        from gan_lightning.commands.generate import sample_inputs  # generate imports the modules, which import no data
+
+        model = self.trainer.lightning_module if self.trainer is not None else None
+        if model is None:
+            raise RuntimeError(
+                "MNISTDataModule.predict_dataloader draws noise for the trainer's model: use trainer.predict"
+            )
+        names = ("data.predict_digits", "data.predict_n_per_digit", "data.predict_n")
+        z, labels = sample_inputs(
+            model, self.predict_digits, self.predict_n_per_digit, self.predict_n, self.predict_seed, names
+        )
+        return DataLoader(TensorDataset(torch.arange(len(z)), z, labels), batch_size=self.batch_size, shuffle=False)
+
+    def _loader(
+        self, ds: TensorImages | None, shuffle: bool, drop_last: bool, sampler: EpochSampler | None = None
+    ) -> DataLoader:
+        if ds is None:
+            raise RuntimeError("MNISTDataModule.setup() must run before asking for a dataloader")
+        return DataLoader(
+            ds,
+            batch_size=self.batch_size,
+            shuffle=shuffle if sampler is None else None,
+            sampler=sampler,
+            # Its own generator: iterating a DataLoader otherwise draws a seed from the global RNG,
+            # which would shift the training noise stream differently in a resumed run.
+            generator=torch.Generator().manual_seed(self.shuffle_seed or 0),
+            drop_last=drop_last and len(ds) >= self.batch_size,
+            num_workers=self.num_workers,
+            collate_fn=_batch_collate,
+            persistent_workers=self.num_workers > 0,
+        )

@@ -1,0 +1,87 @@
+"""Where MNIST and Fashion-MNIST are on disk, reading a split, and the one fallback to the shipped sample.
+
+A folder holds a dataset when it has its four IDX files (gzip or not): torchvision's
+`<data_dir>/<Name>/raw/` layout, `data_dir` itself, or for Fashion-MNIST Debian's
+`/usr/share/datasets/fashion-mnist`. Without MNIST files, every reader of MNIST (the data module,
+`evaluate`, the classifier's trainer) falls back to the real-MNIST sample shipped inside the package
+through `mnist_or_sample`, and says so in the same words.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from gan_lightning.data.idx import read_idx
+
+SAMPLE_DIR = Path(__file__).parents[1] / "assets" / "mnist_sample"  # 6,000 training and 2,000 test digits
+FULL_SIZE = {"train": 60_000, "test": 10_000}
+_TORCHVISION_NAME = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
+_SYSTEM_DIRS = {"fashion_mnist": [Path("/usr/share/datasets/fashion-mnist")], "mnist": []}
+_FILES = {  # split -> (images, labels) file stems
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def _find(folder: Path, stem: str) -> Path | None:
+    for name in (stem + ".gz", stem):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def candidate_dirs(dataset: str, data_dir: str | Path) -> list[Path]:
+    """The folders searched for `dataset`'s IDX files, first match wins."""
+    name, data_dir = _TORCHVISION_NAME[dataset], Path(data_dir)
+    return [data_dir / name / "raw", data_dir, *_SYSTEM_DIRS[dataset]]
+
+
+def locate(dataset: str, data_dir: str | Path) -> Path | None:
+    """The first folder that holds all four IDX files of `dataset`, or None."""
+    for folder in candidate_dirs(dataset, data_dir):
+        if all(_find(folder, stem) for pair in _FILES.values() for stem in pair):
+            return folder
+    return None
+
+
+def mnist_or_sample(data_dir: str | Path, why: str = "", note: Callable[[str], None] | None = None) -> Path:
+    """The folder of MNIST's IDX files under `data_dir`, else the sample shipped in the package, saying so.
+
+    Args:
+        data_dir: searched as in `locate`.
+        why: added after "MNIST not found under <data_dir>" (e.g. " and the download failed").
+        note: receives the one-line message when the sample is used; default: a `UserWarning`.
+    """
+    found = locate("mnist", data_dir)
+    if found is not None:
+        return found
+    message = (
+        f"MNIST not found under {data_dir}{why}: using the real-MNIST sample shipped with gan_lightning "
+        f"({SAMPLE_DIR}: 6,000 training and 2,000 test digits, 10% of MNIST); for full MNIST, put its four IDX "
+        f"files in {Path(data_dir) / 'MNIST' / 'raw'} (training with data.download: true fetches them there)"
+    )
+    if note is None:
+        warnings.warn(message, stacklevel=3)
+    else:
+        note(message)
+    return SAMPLE_DIR
+
+
+def load_split(folder: str | Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, 28, 28) uint8 and labels (N,) int64 of one split from a folder of IDX files."""
+    folder = Path(folder)
+    image_stem, label_stem = _FILES[split]
+    image_file, label_file = _find(folder, image_stem), _find(folder, label_stem)
+    if image_file is None or label_file is None:
+        raise FileNotFoundError(f"No {split} IDX files ({image_stem}[.gz], {label_stem}[.gz]) in {folder}")
+    images, labels = read_idx(image_file, 3), read_idx(label_file, 1)
+    if len(images) != len(labels):
+        raise ValueError(
+            f"{image_file.name} holds {len(images)} images but {label_file.name} holds "
+            f"{len(labels)} labels (folder {folder}); the two files must come from the same split"
+        )
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))

@@ -1,0 +1,76 @@
+"""Image callbacks, loss curves and the GIF: what they draw, where it goes, and that it survives a resume."""
+
+import pytest
+import torch
+
+from gan_lightning import GAN, ConditionalGAN
+from gan_lightning.callbacks import ImageGridLogger, LatentInterpolation, LossCurves, TrainingAnimation
+from gan_lightning.callbacks.interpolation import slerp
+
+
+def _cgan(**kwargs):
+    return ConditionalGAN(arch="dcgan", ngf=8, ndf=8, **kwargs)
+
+
+# -- what is drawn --------------------------------------------------------------------------------
+def test_cgan_grid_has_one_row_per_digit():
+    cb = ImageGridLogger(columns=3)
+    z, labels, nrow = cb.make_inputs(_cgan(), torch.Generator().manual_seed(0))
+    assert z.shape == (30, 100) and nrow == 3
+    assert labels.tolist() == [d for d in range(10) for _ in range(3)]
+
+
+def test_gan_grid_is_rows_by_columns_without_labels():
+    z, labels, nrow = ImageGridLogger(columns=4, rows=2).make_inputs(GAN(arch="mlp"), torch.Generator().manual_seed(0))
+    assert z.shape == (8, 100) and labels is None and nrow == 4
+
+
+def test_slerp_keeps_end_points_and_radius():
+    torch.manual_seed(0)
+    a, b = torch.randn(3, 16), torch.randn(3, 16)
+    b = b / b.norm(dim=1, keepdim=True) * a.norm(dim=1, keepdim=True)  # same radius at both ends
+    path = slerp(a, b, torch.linspace(0, 1, 7))  # (3, 7, 16)
+    assert path.shape == (3, 7, 16)
+    torch.testing.assert_close(path[:, 0], a)
+    torch.testing.assert_close(path[:, -1], b)
+    torch.testing.assert_close(path.norm(dim=-1), a.norm(dim=1, keepdim=True).expand(3, 7))
+    # parallel end points: no arc, the straight line
+    line = slerp(a[:1], 2 * a[:1], torch.tensor([0.5]))
+    torch.testing.assert_close(line[0, 0], 1.5 * a[0])
+
+
+def test_cgan_interpolation_shares_the_path_across_digits():
+    z, labels, nrow = LatentInterpolation(steps=5).make_inputs(_cgan(), torch.Generator().manual_seed(0))
+    assert z.shape == (50, 100) and nrow == 5
+    torch.testing.assert_close(z[:5], z[45:])  # digit 0 row and digit 9 row walk the same path
+    assert labels[:5].tolist() == [0] * 5 and labels[-5:].tolist() == [9] * 5
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: ImageGridLogger(every_n_epochs=0), "every_n_epochs must be a positive integer or None, got 0"),
+        (lambda: ImageGridLogger(every_n_steps=-5), "every_n_steps must be a positive integer or None, got -5"),
+        (lambda: ImageGridLogger(columns=0), "columns must be a positive integer, got 0"),
+        (lambda: LatentInterpolation(steps=1), r"steps must be an integer >= 2 \(both end points\), got 1"),
+        (lambda: LatentInterpolation(path="cubic"), r"path must be one of \('slerp', 'lerp'\), got 'cubic'"),
+        (lambda: TrainingAnimation(fps=0), "fps must be a positive number, got 0"),
+        (lambda: TrainingAnimation(max_frames=1), "max_frames must be an integer >= 2, got 1"),
+        (lambda: LossCurves(smooth=0), "smooth must be a positive integer, got 0"),
+    ],
+    ids=["epochs", "steps", "columns", "interp-steps", "interp-path", "fps", "frames", "smooth"],
+)
+def test_bad_arguments_name_themselves(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+# -- files without any logger -----------------------------------------------------------------
+
+
+# -- TensorBoard --------------------------------------------------------------------------------
+
+
+# -- resume ---------------------------------------------------------------------------------------
+
+

@@ -1,0 +1,56 @@
+"""DeviceBatches, the sampler-free training loader. On CUDA it serves from GPU memory; here the
+same code runs with the data on the CPU (device_resident=True), which is what these tests check."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.utils.data import DistributedSampler
+
+from gan_lightning import MNISTDataModule
+from gan_lightning.data.batches import DeviceBatches
+from gan_lightning.data.datamodule import TensorImages
+
+N = 103  # not a multiple of the world size or the batch: padding and the last batch both matter
+
+
+def _data() -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return torch.randint(0, 256, (N, 28, 28), dtype=torch.uint8, generator=g), torch.arange(N) % 10
+
+
+@pytest.mark.parametrize("epoch", [0, 3])
+def test_ranks_get_the_distributed_sampler_shards(epoch):
+    images, labels = _data()
+    for rank in range(3):
+        batches = DeviceBatches(images, labels, 8, seed=7, rank=rank, world_size=3, epoch=lambda: epoch)
+        sampler = DistributedSampler(range(N), num_replicas=3, rank=rank, shuffle=True, seed=7)
+        sampler.set_epoch(epoch)
+        assert batches.indices().tolist() == list(sampler)
+
+
+def test_every_epoch_reshuffles_and_the_same_epoch_repeats():
+    images, labels = _data()
+    epoch = [0]
+    batches = DeviceBatches(images, labels, 8, epoch=lambda: epoch[0])
+    first = batches.indices()
+    assert torch.equal(first, batches.indices())
+    epoch[0] = 1
+    assert not torch.equal(first, batches.indices())
+    assert sorted(first.tolist()) == list(range(N))
+
+
+def test_batches_equal_the_dataloader_pixels_and_drop_the_last():
+    images, labels = _data()
+    batches = DeviceBatches(images, labels, 16, seed=1)
+    assert len(batches) == N // 16 == len(list(batches))
+    x, y = next(iter(batches))
+    ref_x, ref_y = TensorImages(images, labels).__getitems__(batches.indices()[:16].tolist())
+    assert x.shape == (16, 1, 28, 28) and x.dtype == torch.float32
+    assert torch.equal(x, ref_x) and torch.equal(y, ref_y)
+    assert len(DeviceBatches(images, labels, 16, drop_last=False)) == N // 16 + 1
+
+
+def test_device_resident_is_checked():
+    with pytest.raises(ValueError, match=r"device_resident must be one of \(True, False, 'auto'\), got 'gpu'"):
+        MNISTDataModule(device_resident="gpu")
