@@ -8,6 +8,7 @@ from PIL import Image
 
 from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.callbacks import ImageGridLogger, LatentInterpolation, LossCurves, TrainingAnimation
+from gan_lightning.callbacks.curves import curves_figure
 from gan_lightning.callbacks.interpolation import slerp
 from tests.helpers import tiny_trainer
 
@@ -167,3 +168,31 @@ def test_grid_noise_mismatch_after_changing_latent_dim_is_a_clear_error(tmp_path
     grids.load_state_dict({"z": torch.zeros(100, 64), "labels": torch.arange(100) % 10})
     with pytest.raises(ValueError, match="saved fixed noise has 64 dimensions but the model's latent_dim is 100"):
         tiny_trainer(tmp_path, callbacks=[grids]).fit(_cgan(), tiny_dm)
+
+
+def _half_lines(ax) -> list:
+    return [line for line in ax.lines if list(line.get_ydata()) == [0.5, 0.5]]
+
+
+@pytest.mark.parametrize("loss", ["bce", "mse"])
+def test_loss_plot_reads_d_outputs_as_probabilities_only_for_probability_losses(loss):
+    history = {"train/d_loss": [(1, 1.2), (2, 1.1)], "train/d_real": [(1, 0.7), (2, 0.6)], "train/d_fake": [(1, 0.3)]}
+    _, d_ax = curves_figure(history, smooth=2, loss=loss).axes
+    assert d_ax.get_ylabel() == "mean D probability" and len(_half_lines(d_ax)) == 1
+    assert "D(x), real" in [text.get_text() for text in d_ax.get_legend().get_texts()]
+
+
+@pytest.mark.parametrize("loss", ["hinge", "wasserstein", "lsgan", None])
+def test_loss_plot_draws_no_half_line_for_raw_score_losses(loss):
+    history = {"train/d_real": [(1, 0.9), (2, 0.95)], "train/d_fake": [(1, 0.1), (2, 0.05)]}
+    _, d_ax = curves_figure(history, smooth=2, loss=loss).axes
+    assert not _half_lines(d_ax)
+    assert "not a probability" in d_ax.get_ylabel() and "raw D score" in d_ax.get_ylabel()
+    labels = [text.get_text() for text in d_ax.get_legend().get_texts()]
+    assert labels == ["sigmoid(D(x)), real", "sigmoid(D(G(z))), fake"]
+
+
+def test_loss_curves_take_the_modules_loss(tmp_path, tiny_dm):
+    curves = LossCurves()
+    tiny_trainer(tmp_path, log_every_n_steps=1, callbacks=[curves]).fit(GAN(arch="mlp", loss="hinge"), tiny_dm)
+    assert curves._loss == "hinge" and curves.path.is_file()
