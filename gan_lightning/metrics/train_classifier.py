@@ -1,6 +1,6 @@
 """Train the MNIST classifier behind the quality metrics and save small (fp16) weights with metadata.
 
-    python -m gan_lightning.metrics.train_classifier --data_dir ../shared/data \\
+    python -m gan_lightning.metrics.train_classifier --data_dir DIR \\
         --out gan_lightning/assets/mnist_classifier.pt
 
 Reads the training and official test split the way `MNISTDataModule` finds them (IDX files
