@@ -88,7 +88,7 @@ def test_every_config_keeps_last_and_best_fid_checkpoints():
         best = [a for a in ckpts if a.get("monitor") == "val/fid"]
         last = [a for a in ckpts if a.get("save_last")]
         assert len(best) == 1 and (best[0]["mode"], best[0]["save_top_k"]) == ("min", 1), config.name
-        assert len(last) == 1 and "monitor" not in last[0] and last[0]["save_on_train_epoch_end"], config.name
+        assert len(last) == 1 and last[0].get("monitor") is None and last[0]["save_on_train_epoch_end"], config.name
         assert cfg["trainer"]["check_val_every_n_epoch"] >= 1, config.name
 
 
