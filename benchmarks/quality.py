@@ -5,8 +5,8 @@ for --budget_min minutes (Lightning's `trainer.max_time`; in-training validation
 budget trains), then `evaluate` of its last checkpoint: --n_samples samples against the official
 test split. Writes a markdown table and the raw JSON next to it.
 
-    python benchmarks/quality.py --data_dir ../shared/data --budget_min 10            # the default configs
-    python benchmarks/quality.py --data_dir ../shared/data --budget_min 10 --configs configs/gan_mlp.yaml
+    python benchmarks/quality.py --data_dir DIR --budget_min 10            # the default configs
+    python benchmarks/quality.py --data_dir DIR --budget_min 10 --configs configs/gan_mlp.yaml
     python benchmarks/quality.py --budget_min 1 --n_samples 2000 --set model.init_args.ema_decay=0.999
 
 Robust evidence: `--seeds 0 1 2` trains each config once per seed (`seed_everything`; the evaluation
@@ -16,7 +16,7 @@ e.g. with and without augmentation; `--train_subset N` trains on N digits, N/10 
 (`data.train_subset`), the low-data track; `--cas` adds the Classification Accuracy Score of
 conditional models (two classifier trainings: about two minutes per run on one CPU thread).
 
-    python benchmarks/quality.py --data_dir ../shared/data --budget_min 10 --seeds 0 1 2 --train_subset 1000 \\
+    python benchmarks/quality.py --data_dir DIR --budget_min 10 --seeds 0 1 2 --train_subset 1000 \\
         --variant base --variant "diffaug model.init_args.augment=translation,cutout" --cas
 
 Each fit runs in its own process with --threads torch threads, one after another. A wall-clock
@@ -25,7 +25,7 @@ instead (N training batches, i.e. `trainer.max_steps` of N discriminator steps p
 generator steps): the numbers then do not depend on what else the machine runs, and N can be
 chosen as what --budget_min minutes buy at the config's measured throughput (benchmarks/throughput.py).
 
-    python benchmarks/quality.py --data_dir ../shared/data --configs configs/cgan_dcgan28.yaml \
+    python benchmarks/quality.py --data_dir DIR --configs configs/cgan_dcgan28.yaml \
         --budget_batches 6540 --seeds 0 1 2 --cas
 """
 

@@ -1,6 +1,6 @@
 """Rebuild the real-MNIST sample shipped in gan_lightning/assets/mnist_sample.
 
-    python scripts/make_mnist_sample.py --source ../shared/data/MNIST/raw
+    python scripts/make_mnist_sample.py --source DIR/MNIST/raw
 
 Takes the first `--train_per_class` digits of each class from the training files and the first
 `--test_per_class` of each class from the official test files, keeping their original order, so

@@ -27,3 +27,21 @@ def save_checkpoint(folder, model: L.LightningModule, name: str):
     path = folder / name
     trainer.save_checkpoint(path)
     return path
+
+
+def printed_config(*configs) -> dict:
+    """What `gan-lightning fit --config A --config B ... --print_config` prints: the composed config
+    (the shipped defaults, then each file), as a dict."""
+    import contextlib
+    import io
+
+    import pytest
+    import yaml
+    from gan_lightning.commands.cli import main
+
+    out = io.StringIO()
+    args = ["fit", *(a for c in configs for a in ("--config", str(c))), "--print_config"]
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code in (0, None)
+    return yaml.safe_load(out.getvalue())

@@ -1,8 +1,17 @@
 """Loss curves as a PNG, for users who look at files rather than a dashboard.
 
-Collects the training scalars the GAN modules log (D and G losses, and the mean D(x) / D(G(z))
-probabilities; each point the mean over the batches since the previous log step) and plots them
-to `<run folder>/loss_curves.png` after every epoch and at the end. The points come from the
+Collects the training scalars the GAN modules log (D and G losses, and `train/d_real` /
+`train/d_fake`; each point the mean over the batches since the previous log step) and plots them
+to `<run folder>/loss_curves.png` after every epoch and at the end.
+
+`train/d_real` and `train/d_fake` are the means of sigmoid(D's raw score) on real and generated
+images. What that number means depends on the loss:
+- `bce`, `mse`: D is trained as a classifier of that sigmoid, so they are D's mean probability
+  that an image is real; 0.5 on both is a D that cannot tell (the plot draws that line).
+- `hinge`, `wasserstein`, `lsgan` (and losses added with `register_loss`): the loss reads the raw
+  score, so sigmoid(score) is only a squashed score. Its level carries no meaning of its own (a
+  Wasserstein critic may drift by any constant); only the gap between real and fake does. The
+  plot labels them as squashed raw scores and draws no 0.5 line. The points come from the
 module's `last_window`, plain Python numbers, so collecting them never waits for the device.
 The history is part of the checkpoint, so the curves of a resumed run start at step 0. Plotted
 with matplotlib's object API: no pyplot, so no global backend is switched (safe inside notebooks
@@ -29,6 +38,9 @@ CURVES = {
     "train/d_real": (1, "D(x), real"),
     "train/d_fake": (1, "D(G(z)), fake"),
 }
+# Losses that train D on sigmoid(score) as a probability: only there is 0.5 "D cannot tell".
+PROBABILITY_LOSSES = ("bce", "mse")
+SQUASHED_LABELS = {"train/d_real": "sigmoid(D(x)), real", "train/d_fake": "sigmoid(D(G(z))), fake"}
 
 
 def _smooth(values: torch.Tensor, window: int) -> torch.Tensor:
@@ -41,8 +53,21 @@ def _smooth(values: torch.Tensor, window: int) -> torch.Tensor:
     return (csum[idx] - csum[lo]) / (idx - lo)
 
 
-def plot_curves(history: dict[str, list[tuple[int, float]]], path: Path, smooth: int = 25) -> Path:
-    """Plot {key: [(step, value), ...]} in two panels (losses; D probabilities) to a PNG at `path`."""
+def plot_curves(
+    history: dict[str, list[tuple[int, float]]], path: Path, smooth: int = 25, loss: str | None = "bce"
+) -> Path:
+    """Plot {key: [(step, value), ...]} in two panels (losses; D's outputs) to a PNG at `path`.
+
+    `loss` names the GAN loss: D's outputs are drawn as probabilities (with the 0.5 line) only for
+    the losses in `PROBABILITY_LOSSES`, as squashed raw scores otherwise (None: not known).
+    """
+    curves_figure(history, smooth, loss).savefig(path)
+    return path
+
+
+def curves_figure(history: dict[str, list[tuple[int, float]]], smooth: int = 25, loss: str | None = "bce") -> Figure:
+    """The figure `plot_curves` saves."""
+    probability = loss in PROBABILITY_LOSSES
     fig = Figure(figsize=(8, 6), dpi=100, layout="constrained")
     loss_ax, prob_ax = fig.subplots(2, 1, sharex=True)
     for key, points in history.items():
@@ -50,12 +75,17 @@ def plot_curves(history: dict[str, list[tuple[int, float]]], path: Path, smooth:
             continue
         panel, label = CURVES[key]
         ax = (loss_ax, prob_ax)[panel]
+        if not probability:
+            label = SQUASHED_LABELS.get(key, label)
         steps, values = torch.tensor(points, dtype=torch.float64).T
         (line,) = ax.plot(steps, values, alpha=0.25, linewidth=0.8)
         ax.plot(steps, _smooth(values, smooth), color=line.get_color(), label=label, linewidth=1.6)
     loss_ax.set_ylabel("loss")
-    prob_ax.set_ylabel("mean D probability")
-    prob_ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)  # where a perfectly fooled D sits
+    if probability:
+        prob_ax.set_ylabel("mean D probability")
+        prob_ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)  # where a perfectly fooled D sits
+    else:  # hinge / Wasserstein / least squares: a raw score, squashed; only real vs fake gap means anything
+        prob_ax.set_ylabel(f"mean sigmoid(raw D score)\n({loss or 'this'} loss: not a probability)")
     prob_ax.set_ylim(-0.02, 1.02)
     prob_ax.set_xlabel("trainer.global_step (D and G optimizer steps)")
     for ax in (loss_ax, prob_ax):
@@ -63,8 +93,7 @@ def plot_curves(history: dict[str, list[tuple[int, float]]], path: Path, smooth:
             ax.legend(loc="upper right")
         ax.grid(alpha=0.3)
     fig.suptitle(f"training curves (faint: per step; bold: moving average over {smooth} points)", fontsize=10)
-    fig.savefig(path)
-    return path
+    return fig
 
 
 class LossCurves(Callback):
@@ -88,10 +117,12 @@ class LossCurves(Callback):
         self.path: Path | None = None  # chosen on the first plot of a fit, then updated in place
         self._dir: Path | None = None
         self._seen: dict | None = None  # the module's window recorded last
+        self._loss: str | None = None  # the module's loss: how to read train/d_real and train/d_fake
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         self._dir = run_dir(trainer)
         self.path = None
+        self._loss = getattr(pl_module, "hparams", {}).get("loss")
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
         window = getattr(pl_module, "last_window", None)  # {"step": int, key: float}, new at each log step
@@ -115,7 +146,7 @@ class LossCurves(Callback):
         if self.path is None:  # first plot of this fit: never replace a file an earlier run left
             self._dir.mkdir(parents=True, exist_ok=True)
             self.path = fresh_path(self._dir / self.filename)
-        return plot_curves(self.history, self.path, self.smooth)
+        return plot_curves(self.history, self.path, self.smooth, self._loss)
 
     def state_dict(self) -> dict[str, Any]:
         # (N, 2) float64 tensors: compact in the checkpoint and loadable with weights_only=True.

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import glob
 import importlib
 import os
 import re
 import signal
 import sys
+from importlib import resources
 from typing import NoReturn
 
 from lightning.pytorch.callbacks import BasePredictionWriter
@@ -196,6 +198,19 @@ class GANCLI(LightningCLI):
             self.trainer.callbacks.append(SampleWriter())
 
 
+def default_config_files(run: bool = True) -> dict:
+    """parser_kwargs that stack the shipped trainer/logger/callback defaults under every config.
+
+    With subcommands (fit, validate, ...) each subcommand's parser reads the file; `run=False` builds
+    a single parser, which reads it itself. The path is the installed package's (package data), escaped
+    because jsonargparse reads it as a glob pattern.
+    """
+    found = [glob.escape(str(resources.files("gan_lightning") / "configs" / "defaults.yaml"))]
+    if not run:
+        return {"default_config_files": found}
+    return {cmd: {"default_config_files": found} for cmd in ("fit", "validate", "test", "predict")}
+
+
 def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
     return GANCLI(
         GAN,
@@ -206,6 +221,7 @@ def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
         auto_configure_optimizers=False,  # the GAN modules build their two optimizers themselves
         save_config_callback=SaveConfigToWandb,  # config.yaml in the run folder, and in the W&B run's config
         parser_class=OneLineErrorParser,
+        parser_kwargs=default_config_files(run),  # gan_lightning/configs/defaults.yaml, then the --config files
     )
 
 

@@ -79,7 +79,7 @@ def load_classifier(path: str | Path | None = None) -> MNISTClassifier:
             "`python -m gan_lightning.commands.train_classifier --out <file>`"
         )
     blob = torch.load(path, map_location="cpu", weights_only=True)
-    net = MNISTClassifier(**blob.get("config", {}))
+    net = MNISTClassifier()  # older files also hold an always-empty "config" entry: ignored
     net.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
     return net.eval().requires_grad_(False)
 

@@ -1,6 +1,6 @@
 """Every bad input the CLI can be given ends in one line naming the argument, and a non-zero exit.
 
-`CASES` is the table in the README ("Reliability"): `python -m tests.integration.test_bad_input`
+`CASES` is the table in docs/reliability.md (section 7): `python -m tests.integration.test_bad_input`
 runs each case for real and prints that table with the messages it got.
 """
 
@@ -308,7 +308,7 @@ def test_num_classes_of_data_and_model_must_agree(tmp_path, tiny_dm):
         tiny_trainer(tmp_path).fit(model, tiny_dm)
 
 
-if __name__ == "__main__":  # the README table, from real runs
+if __name__ == "__main__":  # the docs/reliability.md table, from real runs
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:

@@ -9,6 +9,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from PIL import Image
 
+from gan_lightning import GAN
 from gan_lightning.callbacks import ImageGridLogger, LatentInterpolation, LossCurves, TrainingAnimation
 from tests.helpers import tiny_trainer
 from tests.unit.callbacks.test_callbacks import _cgan
@@ -146,3 +147,9 @@ def test_images_are_stamped_with_the_step_of_the_scalars(tmp_path, tiny_dm):
                 assert float(row[key]) == int(row["step"]), (key, row)
                 seen[key].append(int(row["step"]))
     assert seen["probe/train"] == [0, 1, 2, 3, 4, 5] and seen["probe/val"] == [2, 5]
+
+
+def test_loss_curves_take_the_modules_loss(tmp_path, tiny_dm):
+    curves = LossCurves()
+    tiny_trainer(tmp_path, log_every_n_steps=1, callbacks=[curves]).fit(GAN(arch="mlp", loss="hinge"), tiny_dm)
+    assert curves._loss == "hinge" and curves.path.is_file()

@@ -8,11 +8,15 @@ import pytest
 import torch
 import yaml
 
+import gan_lightning
 from gan_lightning import GAN, ConditionalGAN
-from gan_lightning.commands.cli import main
+from gan_lightning.callbacks import ImageGridLogger
+from gan_lightning.commands.cli import main, run_cli
+from tests.helpers import printed_config
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml"))
+DEFAULTS = ROOT / "gan_lightning" / "configs" / "defaults.yaml"
 
 
 def _fit_args(config: Path, tmp_path: Path, batches: int = 2) -> list[str]:
@@ -57,7 +61,7 @@ def test_config_fits_and_checkpoint_loads(config, tmp_path):
     assert len(list((tmp_path / "runs").rglob("config.yaml"))) == 1  # SaveConfigCallback wrote the run's config
 
 
-def test_print_config_is_rerunnable(tmp_path, capsys):
+def test_print_config_is_complete_and_rerunnable(tmp_path, capsys):
     cfg = ROOT / "configs" / "cgan_mlp.yaml"
     with pytest.raises(SystemExit):
         main(["fit", "--config", str(cfg), "--print_config"])
@@ -65,10 +69,44 @@ def test_print_config_is_rerunnable(tmp_path, capsys):
     full = yaml.safe_load(printed)
     assert full["model"]["init_args"]["conditioning"] == "embedding"
     assert full["model"]["init_args"]["norm_eps"] == 0.8
+    # The shipped defaults are in it (logger, every callback), and the config's own differences win.
+    defaults = yaml.safe_load(DEFAULTS.read_text())
+    assert full["trainer"]["logger"]["class_path"] == defaults["trainer"]["logger"]["class_path"]
+    assert [c["class_path"] for c in full["trainer"]["callbacks"]] == [
+        c["class_path"] for c in defaults["trainer"]["callbacks"]
+    ]
+    assert (full["trainer"]["max_epochs"], full["trainer"]["check_val_every_n_epoch"]) == (50, 5)
     saved = tmp_path / "full.yaml"
     saved.write_text(printed)
-    main(_fit_args(saved, tmp_path, batches=1))
+    with pytest.raises(SystemExit):  # complete: printing the printed file changes nothing
+        main(["fit", "--config", str(saved), "--print_config"])
+    assert yaml.safe_load(capsys.readouterr().out) == full
+    main(_fit_args(saved, tmp_path, batches=2))
     assert list((tmp_path / "runs").rglob("last.ckpt"))
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+def test_system_config_is_short_says_what_it_reproduces_and_loads(config):
+    lines = config.read_text().splitlines()
+    assert lines[0].startswith("# ") and len(lines[0]) > 40, "opens with what it reproduces"
+    content = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    assert len(content) <= 30, f"{config.name}: {len(content)} lines besides comments; shared ones go to defaults"
+    own = yaml.safe_load(config.read_text())
+    full = printed_config(config)
+    assert full["model"]["class_path"] == own["model"]["class_path"]
+    assert full["data"]["image_size"] == own["data"]["image_size"]
+    assert full["trainer"]["default_root_dir"] == own["trainer"]["default_root_dir"]
+    assert len(full["trainer"]["callbacks"]) >= 2 and full["trainer"]["logger"]
+
+
+def test_defaults_are_package_data_and_stack_without_any_config(tmp_path):
+    assert DEFAULTS.is_file() and DEFAULTS.parent.parent == Path(gan_lightning.__file__).parent
+    assert '"configs/*.yaml"' in (ROOT / "pyproject.toml").read_text()  # shipped in the wheel
+    cli = run_cli(
+        ["--model=gan_lightning.GAN", "--trainer.logger=false", f"--trainer.default_root_dir={tmp_path}"], run=False
+    )
+    assert cli.trainer.max_epochs == yaml.safe_load(DEFAULTS.read_text())["trainer"]["max_epochs"]
+    assert any(isinstance(cb, ImageGridLogger) for cb in cli.trainer.callbacks)
 
 
 @pytest.mark.parametrize("entry", [["-m", "gan_lightning"], ["console"]], ids=["python_-m", "console_script"])

@@ -5,28 +5,18 @@ The GPU presets cannot run here: they are parsed with every config, and instanti
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import pytest
 import yaml
 from lightning.pytorch.strategies import DDPStrategy, SingleDeviceStrategy
 
-from gan_lightning.commands.cli import main, run_cli
+from gan_lightning.commands.cli import run_cli
+from tests.helpers import printed_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMS = sorted((ROOT / "configs").glob("*.yaml"))
 PRESETS = {p.stem: p for p in sorted((ROOT / "configs" / "trainer").glob("*.yaml"))}
-
-
-def _printed(*configs: Path) -> dict:
-    out = io.StringIO()
-    args = ["fit", *(a for c in configs for a in ("--config", str(c))), "--print_config"]
-    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_info:
-        main(args)
-    assert exit_info.value.code in (0, None)
-    return yaml.safe_load(out.getvalue())
 
 
 def test_the_four_presets_exist():
@@ -38,7 +28,7 @@ def test_preset_stacks_after_every_system(preset):
     wanted = yaml.safe_load(PRESETS[preset].read_text())
     for system in SYSTEMS:
         own = yaml.safe_load(system.read_text())
-        cfg = _printed(system, PRESETS[preset])
+        cfg = printed_config(system, PRESETS[preset])
         for key, value in wanted["trainer"].items():
             assert cfg["trainer"][key] == value, (system.name, key)
         # The preset tunes the system's model; it never replaces it.

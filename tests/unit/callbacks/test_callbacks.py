@@ -5,6 +5,7 @@ import torch
 
 from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.callbacks import ImageGridLogger, LatentInterpolation, LossCurves, TrainingAnimation
+from gan_lightning.callbacks.curves import curves_figure
 from gan_lightning.callbacks.interpolation import slerp
 
 
@@ -74,3 +75,23 @@ def test_bad_arguments_name_themselves(make, match):
 # -- resume ---------------------------------------------------------------------------------------
 
 
+def _half_lines(ax) -> list:
+    return [line for line in ax.lines if list(line.get_ydata()) == [0.5, 0.5]]
+
+
+@pytest.mark.parametrize("loss", ["bce", "mse"])
+def test_loss_plot_reads_d_outputs_as_probabilities_only_for_probability_losses(loss):
+    history = {"train/d_loss": [(1, 1.2), (2, 1.1)], "train/d_real": [(1, 0.7), (2, 0.6)], "train/d_fake": [(1, 0.3)]}
+    _, d_ax = curves_figure(history, smooth=2, loss=loss).axes
+    assert d_ax.get_ylabel() == "mean D probability" and len(_half_lines(d_ax)) == 1
+    assert "D(x), real" in [text.get_text() for text in d_ax.get_legend().get_texts()]
+
+
+@pytest.mark.parametrize("loss", ["hinge", "wasserstein", "lsgan", None])
+def test_loss_plot_draws_no_half_line_for_raw_score_losses(loss):
+    history = {"train/d_real": [(1, 0.9), (2, 0.95)], "train/d_fake": [(1, 0.1), (2, 0.05)]}
+    _, d_ax = curves_figure(history, smooth=2, loss=loss).axes
+    assert not _half_lines(d_ax)
+    assert "not a probability" in d_ax.get_ylabel() and "raw D score" in d_ax.get_ylabel()
+    labels = [text.get_text() for text in d_ax.get_legend().get_texts()]
+    assert labels == ["sigmoid(D(x)), real", "sigmoid(D(G(z))), fake"]
