@@ -185,3 +185,22 @@ def check_hparams(saved: dict, current: dict, resume: bool = False) -> None:
 
 def _norm(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value  # YAML lists vs tuples
+
+
+class CheckedLoading:
+    """`load_from_checkpoint` that checks the file first; mixed into `GAN` before `LightningModule`."""
+
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path, *args: Any, **kwargs: Any):
+        """Lightning's loader, after checking the file exists, is a checkpoint, and holds this kind of model.
+
+        Raises:
+            CheckpointError: no file at `checkpoint_path`, not a checkpoint, another kind of model, or
+                `kwargs` that change a structural setting (a ValueError: one line naming it).
+        """
+        if isinstance(checkpoint_path, (str, Path)):
+            checkpoint = read_checkpoint(checkpoint_path)
+            check_model_kind(cls, checkpoint, where=f"checkpoint {str(checkpoint_path)!r}")
+            # Lightning merges keyword overrides into the saved hyperparameters: compare before it does.
+            check_hparams(checkpoint.get("hyper_parameters") or {}, kwargs)
+        return super().load_from_checkpoint(checkpoint_path, *args, **kwargs)

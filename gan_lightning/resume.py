@@ -77,3 +77,22 @@ class EpochSampler(DistributedSampler):
             start = self._resume[1]
         self._resume = None
         yield from order[start:]
+
+
+class RNGState:
+    """The global random streams of a checkpoint: `state_dict()` when it is saved, `load_state_dict()`
+    when it is read, put back by `restore()` when training starts (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._to_restore: dict[str, Any] | None = None
+
+    def state_dict(self) -> dict[str, Any]:
+        return rng_state()
+
+    def load_state_dict(self, state: dict[str, Any] | None) -> None:
+        self._to_restore = state  # None: a checkpoint written without them (nothing to put back)
+
+    def restore(self) -> None:
+        if self._to_restore is not None:
+            set_rng_state(self._to_restore)
+            self._to_restore = None
