@@ -69,9 +69,7 @@ def check_nonnegative(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be a number >= 0, got {value!r}")
 
 
-def check_interval(
-    name: str, value: Any, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False
-) -> None:
+def check_interval(name: str, value: Any, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> None:
     """Raises ValueError unless `lo <= value <= hi` (a bound is left out when it is open)."""
     ok = _is_number(value) and (lo < value if lo_open else lo <= value) and (value < hi if hi_open else value <= hi)
     if not ok:

@@ -391,7 +391,6 @@ class GAN(
             for p in params:
                 p.requires_grad_(True)
 
-
     # -- fit-level hooks: the data and the strategy must suit the model; checkpoints; resume ----------
     def on_fit_start(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)

@@ -1,38 +1,48 @@
-"""Speed switches and the automatic DDP arguments, on one CPU process."""
+"""Speed switches and the DDP strategy check, on one CPU process."""
 
 from __future__ import annotations
 
-import lightning as L
+import os
+
 import pytest
 import torch
 from lightning.pytorch.strategies import DDPStrategy
 
-from gan_lightning import ConditionalGAN
+from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.speed import adam_kwargs
-from gan_lightning.strategies import prepare_ddp_for_gan
 from tests.helpers import tiny_trainer
 
 
-def _ddp_trainer(**ddp_kwargs) -> L.Trainer:  # built, never launched
-    return L.Trainer(accelerator="cpu", devices=2, strategy=DDPStrategy(**ddp_kwargs), logger=False)
+def _ddp_fit(tmp_path, dm, strategy) -> GAN:
+    """A one-process DDP fit (gloo on CPU), one batch: the wrapper is built exactly as with more processes."""
+    model = GAN(ngf=8, ndf=8, metrics=False)
+    trainer = tiny_trainer(tmp_path, strategy=strategy, limit_train_batches=1)
+    environ = dict(os.environ)
+    try:
+        trainer.fit(model, dm)
+    finally:  # leave no process group and no launcher variables (LOCAL_RANK, ...) behind for the next tests
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+        os.environ.clear()
+        os.environ.update(environ)
+    return model
 
 
-def test_ddp_gets_find_unused_parameters_without_flags():
-    trainer = _ddp_trainer()
-    prepare_ddp_for_gan(trainer)
-    assert trainer.strategy._ddp_kwargs["find_unused_parameters"] is True
+def test_plain_ddp_is_refused_naming_the_strategy_to_use(tmp_path, tiny_dm):
+    match = r"trainer.strategy must be 'ddp_find_unused_parameters_true' for a GAN .*find_unused_parameters=False"
+    with pytest.raises(ValueError, match=match):
+        _ddp_fit(tmp_path, tiny_dm, "ddp")
 
 
-def test_an_explicit_false_is_overridden_with_a_warning():
-    trainer = _ddp_trainer(find_unused_parameters=False)
-    with pytest.warns(UserWarning, match="find_unused_parameters=True"):
-        prepare_ddp_for_gan(trainer)
-    assert trainer.strategy._ddp_kwargs["find_unused_parameters"] is True
+def test_static_graph_is_refused(tmp_path, tiny_dm):
+    strategy = DDPStrategy(find_unused_parameters=True, static_graph=True)
+    with pytest.raises(ValueError, match=r"must be 'ddp_find_unused_parameters_true' .*static_graph=True"):
+        _ddp_fit(tmp_path, tiny_dm, strategy)
 
 
-def test_static_graph_is_refused():
-    with pytest.raises(ValueError, match="static_graph=True cannot serve a GAN"):
-        prepare_ddp_for_gan(_ddp_trainer(static_graph=True))
+def test_the_public_strategy_name_trains(tmp_path, tiny_dm):
+    model = _ddp_fit(tmp_path, tiny_dm, "ddp_find_unused_parameters_true")
+    assert int(model.g_steps) == 1
 
 
 def test_channels_last_weights_and_fused_adam_on_cpu(tmp_path, tiny_dm):
