@@ -9,15 +9,14 @@ signature itself uses (`typing.get_args`): they are written once.
 from __future__ import annotations
 
 import math
-from typing import Any, get_args
+from typing import Any, Literal, get_args, get_origin
 
 
 def choices(literal_type: Any) -> tuple:
-    """The allowed values of a `Literal[...]` type (also inside ``Literal[...] | None``)."""
-    values = get_args(literal_type)
-    if values and all(get_args(v) for v in values):  # a Union of Literals: flatten it
-        values = tuple(x for v in values for x in get_args(v))
-    return tuple(v for v in values if v is not type(None))
+    """The allowed values of a `Literal[...]` type (of its Literals, for a ``Literal[...] | None``)."""
+    if get_origin(literal_type) is Literal:
+        return get_args(literal_type)
+    return tuple(v for arg in get_args(literal_type) if get_origin(arg) is Literal for v in get_args(arg))
 
 
 def one_of(values: tuple) -> str:
