@@ -271,7 +271,7 @@ class GAN(
     def d_parameters(self) -> list[nn.Parameter]:
         return [p for m in self.d_modules() for p in m.parameters()]
 
-    # -- the pieces training and sampling share -----------------------------------------------
+    # -- the pieces training and sampling share (the sampling path itself: modules/stages.py) ----
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         shape, dev = (n, self.hparams.latent_dim), self.device
         if self.hparams.noise == "uniform":
@@ -289,33 +289,6 @@ class GAN(
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.discriminator(x)
-
-    @torch.no_grad()
-    def sample(
-        self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """`n` images (n, C, H, W) in [-1, 1] in eval mode; pass a `torch.Generator` to reproduce them."""
-        if labels is not None:
-            raise ValueError("labels: an unconditional GAN takes no labels; use a ConditionalGAN checkpoint")
-        return self.decode(self.sample_z(n, generator), None)
-
-    @torch.no_grad()
-    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Images (n, C, H, W) from given noise (n, latent_dim) [and labels (n,)]: eval mode, no grad,
-        the averaged generator when the model keeps one. Grids, metrics and export all draw through here."""
-        g = self.generator_ema.module if self.generator_ema is not None else self.g_modules()
-        modes = [(m, m.training) for m in g.modules()]  # g may be a fresh ModuleDict: record its members
-        g.eval()
-        try:
-            return self.generate(z, labels, g)
-        finally:
-            for m, training in modes:
-                m.training = training
-
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """The sampling path: images (n, C, H, W) in [-1, 1] from noise (n, latent_dim) [and labels (n,)],
-        drawn like every sample the project shows (eval mode, no grad, the EMA generator if kept)."""
-        return self.decode(z, labels)
 
     # -- training: sample; D step; G step; EMA ---------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
