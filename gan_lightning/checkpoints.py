@@ -176,9 +176,9 @@ def check_hparams(saved: dict, current: dict, resume: bool = False) -> None:
     """Raise `CheckpointError` naming the first structural setting in which `saved` and `current` differ
     (settings missing on either side are not compared)."""
     for key in STRUCTURE_KEYS + (RESUME_KEYS if resume else ()):
-        if key in saved and key in current and _norm(saved[key]) != _norm(current[key]):
+        if key in saved and key in current and (was := _norm(saved[key])) != (now := _norm(current[key])):
             raise CheckpointError(
-                f"checkpoint was saved with {key}={saved[key]!r} but the model has {key}={current[key]!r}; "
+                f"checkpoint was saved with {key}={was!r} but the model has {key}={now!r}; "
                 f"use the checkpoint's setting (its config.yaml) or start a new run without ckpt_path"
             )
 
