@@ -37,6 +37,7 @@ def printed_config(*configs) -> dict:
 
     import pytest
     import yaml
+
     from gan_lightning.commands.cli import main
 
     out = io.StringIO()

@@ -20,6 +20,7 @@ import sys
 from importlib import resources
 from typing import NoReturn
 
+import yaml
 from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.callbacks import ProgressBar as LightningProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
@@ -80,13 +81,23 @@ def one_line(message: str) -> str:
 def _reason(reason: str) -> str:
     """jsonargparse's type errors as the project's own checks word them (`key` + this)."""
     if m := re.fullmatch(r"Expected a typing\.Literal\[(.*)\]\. Got value: (.*)", reason):
-        return f" must be one of ({m.group(1)}), got {m.group(2)!r}"
+        return f" must be one of ({m.group(1)}), got {_as_given(m.group(2))!r}"  # as `checks.check_choice` says
     if m := re.fullmatch(r"Expected a <class '(float|int)'>\. Got value: (.*)", reason):
         kind, value = m.groups()
         if kind == "float" and value.strip().lower().lstrip("+-") in ("nan", "inf", "infinity", ".nan", ".inf"):
             return f" must be a finite number, got {value}"
         return f" must be {'a number' if kind == 'float' else 'an integer'}, got {value!r}"
     return f": {reason}"
+
+
+def _as_given(text: str) -> object:
+    """A command-line value as the Python value it reads as (``32`` -> 32, ``resnet`` -> 'resnet'), so that
+    its repr matches the one a Python caller sees in the same error."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (int, float, str)) else text
 
 
 def _closest(key: str, choices: list[str]) -> str:

@@ -19,16 +19,21 @@ import torch
 from lightning.pytorch.trainer.states import TrainerFn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from gan_lightning.checks import check_choice, check_nonnegative_int, check_positive_int, choices
 from gan_lightning.data.batches import DeviceBatches
 from gan_lightning.data.files import FULL_SIZE, candidate_dirs, load_split, locate, mnist_or_sample
 from gan_lightning.data.pixels import resize, to_unit_range
 from gan_lightning.data.sampler import EpochSampler
+from gan_lightning.nets.dcgan import ImageSize
 from gan_lightning.reliability.runs import check_writable
 
 log = logging.getLogger(__name__)
 
-DATASETS = ("mnist", "fashion_mnist")
-IMAGE_SIZES = (28, 64)
+Dataset_ = Literal["mnist", "fashion_mnist"]
+DeviceResident = Literal[True, False, "auto"]
+DATASETS = choices(Dataset_)
+IMAGE_SIZES = choices(ImageSize)
+
 def balanced_subset(labels: torch.Tensor, n: int, num_classes: int) -> torch.Tensor:
     """Indices (n,) of a class-balanced subset: the first n // num_classes digits of every class in
     file order (one more for the first n % num_classes classes). Deterministic: the same n always
@@ -100,20 +105,23 @@ class MNISTDataModule(L.LightningDataModule):
             draws, as `gan-lightning generate`'s ``--digits``, ``--n_per_digit``, ``--n``, ``--seed``:
             a conditional model `predict_n_per_digit` images of each digit (default: all ten), an
             unconditional one `predict_n` images. The same seed gives the same images as `generate`.
+
+    Raises:
+        ValueError: a bad argument, in one line naming it, what is allowed and what was given.
     """
 
     num_classes = 10
 
     def __init__(
         self,
-        dataset: Literal["mnist", "fashion_mnist"] = "mnist",
+        dataset: Dataset_ = "mnist",
         data_dir: str = "data",
-        image_size: int = 28,
+        image_size: ImageSize = 28,
         batch_size: int = 64,
         download: bool = True,
         num_workers: int = 0,
         val_samples: int | None = None,
-        device_resident: bool | Literal["auto"] = "auto",
+        device_resident: DeviceResident = "auto",
         predict_digits: list[int] | None = None,
         predict_n_per_digit: int = 10,
         predict_n: int = 100,
@@ -121,25 +129,14 @@ class MNISTDataModule(L.LightningDataModule):
         train_subset: int | None = None,
     ) -> None:
         super().__init__()
-        if dataset not in DATASETS:
-            raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
-        if image_size not in IMAGE_SIZES:
-            raise ValueError(f"image_size must be one of {IMAGE_SIZES}, got {image_size!r}")
-        if not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if num_workers < 0:
-            raise ValueError(f"num_workers must be >= 0, got {num_workers!r}")
-        if val_samples is not None and val_samples <= 0:
-            raise ValueError(f"val_samples must be a positive integer or None, got {val_samples!r}")
-        if train_subset is not None and (
-            isinstance(train_subset, bool) or not isinstance(train_subset, int) or train_subset <= 0
-        ):
-            raise ValueError(f"train_subset must be a positive integer or None, got {train_subset!r}")
-        if device_resident not in (True, False, "auto"):
-            raise ValueError(f"device_resident must be one of (True, False, 'auto'), got {device_resident!r}")
-        for name, value in (("predict_n_per_digit", predict_n_per_digit), ("predict_n", predict_n)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_choice("dataset", dataset, Dataset_)
+        check_choice("image_size", image_size, ImageSize)
+        check_choice("device_resident", device_resident, DeviceResident)
+        check_nonnegative_int("num_workers", num_workers)
+        for name in ("batch_size", "predict_n_per_digit", "predict_n"):
+            check_positive_int(name, locals()[name])
+        check_positive_int("val_samples", val_samples, optional=True)
+        check_positive_int("train_subset", train_subset, optional=True)
         bad = [d for d in predict_digits or [] if not 0 <= d < self.num_classes]
         if bad:
             raise ValueError(f"predict_digits must be digits in 0..{self.num_classes - 1}, got {bad}")

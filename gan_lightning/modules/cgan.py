@@ -7,10 +7,12 @@ from typing import Literal
 import torch
 from torch import nn
 
+from gan_lightning.checks import check_choice, choices
 from gan_lightning.modules.gan import GAN
 from gan_lightning.nets import LabelEncoder, ProjectionHead
 
-CONDITIONINGS = ("onehot", "embedding", "projection", "cbn")
+Conditioning = Literal["onehot", "embedding", "projection", "cbn"]
+CONDITIONINGS = choices(Conditioning)
 
 
 class ConditionalGAN(GAN):
@@ -28,6 +30,9 @@ class ConditionalGAN(GAN):
             instead of at its input. DCGAN only.
         embed_dim: embedding width (default `num_classes`).
         **kwargs: everything `GAN` takes.
+
+    Raises:
+        ValueError: a bad argument (one line naming it, what is allowed and what was given), as `GAN`.
     """
 
     conditional = True
@@ -35,16 +40,11 @@ class ConditionalGAN(GAN):
     def __init__(
         self,
         *args,
-        conditioning: Literal["onehot", "embedding", "projection", "cbn"] = "onehot",
+        conditioning: Conditioning = "onehot",
         embed_dim: int | None = None,
         **kwargs,
     ) -> None:
-        if conditioning not in CONDITIONINGS:
-            raise ValueError(f"conditioning must be one of {CONDITIONINGS}, got {conditioning!r}")
-        if conditioning == "cbn" and kwargs.get("arch", "dcgan") != "dcgan":
-            raise ValueError(
-                f"conditioning 'cbn' needs arch 'dcgan' (conditional BatchNorm), got arch={kwargs['arch']!r}"
-            )
+        check_choice("conditioning", conditioning, Conditioning)
         self._conditioning = (conditioning, embed_dim)
         super().__init__(*args, **kwargs)
         self.save_hyperparameters()

@@ -1,86 +1,74 @@
-"""GAN: a thin LightningModule over plain nets, a loss pair and two optimizers.
+"""GAN: the LightningModule that coordinates nets, a loss pair and two optimizers.
 
 One training batch is one discriminator step; every `n_critic`-th batch also makes one
 generator step. Lightning's `trainer.global_step` counts *optimizer* steps, so with
 `n_critic=1` each batch advances it by 2: `max_steps=2000` means 1000 batches. Anything keyed
 on generator progress reads `self.g_steps` instead.
+
+Where the rest lives: nets from `gan_lightning.nets.build_nets`; optimizers and learning-rate
+schedules in `modules/optim.py`; augmentation, R1, LeCam and top-k in `modules/techniques.py`;
+logging and the divergence check in `modules/scalars.py` (`gan_lightning.reliability.guard`); validation
+metrics in `metrics/validation.py`; test/predict in `modules/stages.py`; speed switches in
+`gan_lightning.modules.speed`; DDP in `gan_lightning.modules.strategies`; checkpoint checks in
+`gan_lightning.reliability.checkpoints`; the random streams of a resume in `gan_lightning.reliability.resume`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Literal
 
 import lightning as L
 import torch
 from torch import nn
 
-from gan_lightning.losses import LeCamAnchors, get_loss, gradient_penalty, lecam_penalty, r1_penalty, topk_count
+from gan_lightning.checks import check_choice, check_positive, check_positive_int
+from gan_lightning.losses import get_loss, gradient_penalty
 from gan_lightning.metrics.inception import check_inception_weights
-from gan_lightning.metrics.validation import SampleQuality
+from gan_lightning.metrics.validation import SampleQuality, ValidationMetrics
+from gan_lightning.modules import optim
 from gan_lightning.modules.ema import ExponentialMovingAverage
-from gan_lightning.modules.scalars import D_KEYS, TrainingScalars
-from gan_lightning.modules.speed import (
-    adam_kwargs,
-    apply_to_nets,
-    cheap_cuda_check_during_cpu_training,
-    check_speed_args,
-    restore_cuda_check,
-)
+from gan_lightning.modules.scalars import TrainingLogs, TrainingScalars
+from gan_lightning.modules.speed import ClipAlgorithm, SpeedSwitches, check_speed_args
 from gan_lightning.modules.stages import EvaluationStages
-from gan_lightning.modules.strategies import prepare_ddp_for_gan
-from gan_lightning.modules.techniques import TECHNIQUE_ARGS, check_technique_args
+from gan_lightning.modules.strategies import check_ddp
+from gan_lightning.modules.techniques import TECHNIQUE_ARGS, QualityTechniques, check_technique_args
 from gan_lightning.nets import build_nets, spectral_normalize
-from gan_lightning.nets.augment import AdaptiveAugment
-from gan_lightning.reliability import resume
-from gan_lightning.reliability.checkpoints import check_compatible, check_hparams, check_model_kind, read_checkpoint
-from gan_lightning.reliability.guard import NonFiniteGuard
+from gan_lightning.reliability.checkpoints import CheckedLoading, check_compatible
+from gan_lightning.reliability.guard import NonFiniteGuard, OnNonfinite
+from gan_lightning.reliability.resume import RNG_KEY, RNGState, start_next_epoch_after_last_batch
 from gan_lightning.sharing.hub import HubMixin
 
-ARCHS = ("mlp", "dcgan")
-NOISES = ("normal", "uniform")
-OPTIMIZERS = ("adam", "sgd")
-LR_DECAYS = ("none", "linear", "cosine")
-TECHNIQUE_KEY = "technique_state"  # checkpoint entry: adaptive augmentation p, LeCam anchors
+Arch = Literal["mlp", "dcgan"]
+Noise = Literal["normal", "uniform"]
+Activation = Literal["relu", "leaky_relu", "sigmoid"]
+GOutput = Literal["tanh", "sigmoid"]
+Optimizer = Literal["adam", "sgd"]
+LRDecay = Literal["none", "linear", "cosine"]
 
 
-def _check_choice(name: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-
-
-def _check_positive(name: str, value: Any, integer: bool = False) -> None:
-    kind = int if integer else (int, float)
-    # `not value > 0` also refuses NaN (every comparison with NaN is false); isfinite refuses inf.
-    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 or not math.isfinite(value):
-        what = "positive integer" if integer else "finite positive number"
-        raise ValueError(f"{name} must be a {what}, got {value!r}")
-
-
-_PLAIN_TYPES = (str, int, float, bool, type(None))
-
-# lr_decay: the learning-rate factor at fraction t of the run.
-_DECAY_FACTORS = {
-    "linear": lambda t: 1.0 - t,
-    "cosine": lambda t: 0.5 * (1.0 + math.cos(math.pi * t)),
-}
-
-
-class GAN(EvaluationStages, HubMixin, L.LightningModule):
+class GAN(
+    SpeedSwitches,
+    QualityTechniques,
+    TrainingLogs,
+    ValidationMetrics,
+    EvaluationStages,
+    CheckedLoading,
+    HubMixin,
+    L.LightningModule,
+):
     """Unconditional GAN with manual optimization (D step(s), then a G step).
 
     Args:
         arch: ``"mlp"`` or ``"dcgan"``.
-        image_size: 28 or 64 (linked from the data module by the CLI).
+        image_size: 28 or 64 for ``dcgan`` (linked from the data module by the CLI).
         channels: image channels (1 for MNIST).
         num_classes: classes in the data; the unconditional GAN ignores labels in training,
             metrics use them (linked from the data module by the CLI).
         latent_dim: noise dimension.
         noise: ``"normal"`` N(0, 1) or ``"uniform"`` U[0, 1) (the tutorial's first choice).
-        g_hidden, d_hidden: MLP hidden widths, input side first.
+        g_hidden, d_hidden: MLP hidden widths, input side first (a list in YAML).
         activation, negative_slope: MLP hidden activation (``relu``, ``leaky_relu``, ``sigmoid``).
         g_norm, d_norm: MLP: ``none``/``layernorm``/``batchnorm``; DCGAN D: ``batchnorm``/``none``/
             ``layernorm``. ``None`` picks the architecture's default.
@@ -90,33 +78,24 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         plain_first_layer: MLP first block without norm/dropout.
         g_output: MLP generator output ``tanh`` or ``sigmoid`` (mapped to [-1, 1]).
         ngf, ndf: DCGAN widths.
+        spectral_norm: spectral normalization on every weight of the discriminator side (SN-GAN).
+        minibatch_std: the discriminator sees the batch's feature spread (ProGAN), against collapse.
         loss: a name in `gan_lightning.losses.LOSSES`.
+        gp_weight: weight of WGAN-GP's gradient penalty in the D loss (0: none; 10 is the paper's).
+            Needs a discriminator without BatchNorm (``d_norm: layernorm`` or ``none``), as R1 does.
         n_critic: discriminator steps (batches) per generator step.
         optimizer: ``adam`` or ``sgd``, for both nets.
         lr_g, lr_d: learning rates.
         betas: Adam betas; momentum: SGD momentum.
-        metrics: score samples in every validation (FID, KID, IS, modes, class accuracy, diversity;
-            see `gan_lightning.metrics`), logged as ``val/...``.
-        metric_samples: at most this many test digits, and as many samples, per validation
-            (``None``: all the val loader serves).
-        inception_weights: path to torch-fidelity's FID Inception weights; adds ``val/fid_inception``.
-        gp_weight: weight of WGAN-GP's gradient penalty in the D loss (0: none; 10 is the paper's).
-            Needs a discriminator without BatchNorm (``d_norm: layernorm`` or ``none``).
-        spectral_norm: spectral normalization on every weight of the discriminator side (SN-GAN).
-        minibatch_std: the discriminator sees the batch's feature spread (ProGAN), against collapse.
+        lr_decay: ``none``, or ``linear``/``cosine`` decay of both learning rates to 0 at the end of the run,
+            stepped every batch; the run's length comes from ``trainer.max_epochs`` or ``trainer.max_steps``
+            (which counts both optimizers' steps), and a run bounded by ``trainer.max_time`` is refused
+            (`gan_lightning.modules.optim`).
         ema_decay: keep an exponential moving average of the generator's weights with this decay
             (e.g. 0.999), updated after every generator step and used for every sample drawn through
             `decode` (grids, metrics, `generate`, `evaluate`); ``None``: no EMA.
-        lr_decay: ``none``, or ``linear``/``cosine`` decay of both learning rates to 0 over the run
-            (``trainer.estimated_stepping_batches`` batches; stepped every batch).
         grad_clip_val, grad_clip_algorithm: clip each net's gradients (``"norm"`` or ``"value"``) before
             its optimizer steps; with ``16-mixed`` on the unscaled gradients (see `on_before_optimizer_step`).
-        compile: ``torch.compile`` G and D at setup.
-        channels_last: NHWC memory order for the conv weights (activations follow them).
-        fused_adam: Adam's fused kernel (CPU and CUDA): one kernel per update and no host syncs; off,
-            torch's default Adam reads its step counts on the host. Not with mixed precision + clipping.
-        on_nonfinite: a NaN/Inf D or G loss ``"stop"``s training with a `DivergenceError` (last.ckpt
-            keeps the last good weights) or ``"skip"``s that optimizer step (see `gan_lightning.reliability.guard`).
         augment: differentiable augmentation of everything D sees, real and fake (DiffAugment): a
             comma-separated choice of ``translation``, ``cutout``, ``color`` (`gan_lightning.nets.augment`).
         augment_p: probability that each transform is applied to an image (DiffAugment: 1); with
@@ -132,23 +111,38 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         topk_decay: top-k training: G learns only from the fakes D scores highest, a share decaying by
             this factor per epoch (0.99 in the paper); ``None``: all fakes.
         topk_min: the floor of that share.
+        metrics: score samples in every validation (FID, KID, IS, modes, class accuracy, diversity;
+            see `gan_lightning.metrics`), logged as ``val/...``.
+        metric_samples: at most this many test digits, and as many samples, per validation
+            (``None``: all the val loader serves).
+        inception_weights: path to torch-fidelity's FID Inception weights; adds ``val/fid_inception``.
         metrics_prd: validation adds precision/recall (k=3) and density/coverage (k=5) in the
             classifier's feature space (`gan_lightning.metrics.prd`).
+        compile: ``torch.compile`` G and D at setup.
+        channels_last: NHWC memory order for the conv weights (activations follow them).
+        fused_adam: Adam's fused kernel (CPU and CUDA): one kernel per update and no host syncs; off,
+            torch's default Adam reads its step counts on the host. Not with mixed precision + clipping.
+        on_nonfinite: a NaN/Inf D or G loss ``"stop"``s training with a `DivergenceError` (last.ckpt
+            keeps the last good weights) or ``"skip"``s that optimizer step (see `gan_lightning.reliability.guard`).
+    Raises:
+        ValueError: a bad argument, in one line naming it, what is allowed and what was given
+            (`gan_lightning.checks`); also the technique checks of `check_technique_args`.
     """
 
     conditional = False
 
     def __init__(
         self,
-        arch: Literal["mlp", "dcgan"] = "dcgan",
-        image_size: int = 28,
+        # -- nets: what G and D are (gan_lightning/nets) ---------------------------------------
+        arch: Arch = "dcgan",
+        image_size: int = 28,  # linked from data.image_size by the CLI
         channels: int = 1,
-        num_classes: int = 10,
+        num_classes: int = 10,  # linked from the data module by the CLI
         latent_dim: int = 100,
-        noise: Literal["normal", "uniform"] = "normal",
-        g_hidden: list[int] = [256, 512],  # noqa: B006 - jsonargparse needs literal defaults
-        d_hidden: list[int] = [512, 256],  # noqa: B006
-        activation: Literal["relu", "leaky_relu", "sigmoid"] = "leaky_relu",
+        noise: Noise = "normal",
+        g_hidden: tuple[int, ...] = (256, 512),  # MLP only, like everything down to g_output
+        d_hidden: tuple[int, ...] = (512, 256),
+        activation: Activation = "leaky_relu",
         negative_slope: float = 0.2,
         g_norm: str | None = None,
         d_norm: str | None = None,
@@ -156,32 +150,26 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         norm_after_activation: bool = False,
         d_dropout: float = 0.0,
         plain_first_layer: bool = False,
-        g_output: Literal["tanh", "sigmoid"] = "tanh",
-        ngf: int = 64,
+        g_output: GOutput = "tanh",
+        ngf: int = 64,  # DCGAN only
         ndf: int = 64,
-        loss: str = "bce",
-        n_critic: int = 1,
-        optimizer: Literal["adam", "sgd"] = "adam",
-        lr_g: float = 2e-4,
-        lr_d: float = 2e-4,
-        betas: tuple[float, float] = (0.5, 0.999),
-        momentum: float = 0.0,
-        metrics: bool = True,
-        metric_samples: int | None = None,
-        inception_weights: str | None = None,
-        gp_weight: float = 0.0,
         spectral_norm: bool = False,
         minibatch_std: bool = False,
+        # -- objective: the loss pair (gan_lightning/losses.py) --------------------------------
+        loss: str = "bce",
+        gp_weight: float = 0.0,
+        # -- optimization (modules/optim.py) ------------------------------------------------------
+        n_critic: int = 1,
+        optimizer: Optimizer = "adam",
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,  # the DCGAN paper's rate for both nets
+        betas: tuple[float, float] = (0.5, 0.999),  # beta1 0.5: the DCGAN paper's fix for oscillation
+        momentum: float = 0.0,
+        lr_decay: LRDecay = "none",
         ema_decay: float | None = None,
-        lr_decay: Literal["none", "linear", "cosine"] = "none",
-        # Scale and speed (gan_lightning/speed.py); all off by default.
         grad_clip_val: float | None = None,
-        grad_clip_algorithm: Literal["norm", "value"] = "norm",
-        compile: bool = False,
-        channels_last: bool = False,
-        fused_adam: bool = True,
-        on_nonfinite: Literal["stop", "skip"] = "stop",
-        # Quality techniques (gan_lightning/augment.py, losses.py); all off by default.
+        grad_clip_algorithm: ClipAlgorithm = "norm",
+        # -- quality techniques, all off by default (modules/techniques.py) ----------------------
         augment: str | None = None,
         augment_p: float = 1.0,
         ada_target: float | None = None,
@@ -193,32 +181,32 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         lecam_decay: float = 0.99,
         topk_decay: float | None = None,
         topk_min: float = 0.5,
+        # -- validation metrics (gan_lightning/metrics) ----------------------------------------------
+        metrics: bool = True,
+        metric_samples: int | None = None,
+        inception_weights: str | None = None,
         metrics_prd: bool = False,
+        # -- speed switches (gan_lightning/speed.py): measured in benchmarks/README.md ---------------
+        compile: bool = False,
+        channels_last: bool = False,
+        fused_adam: bool = True,
+        # -- safety (gan_lightning/guard.py) ---------------------------------------------------------
+        on_nonfinite: OnNonfinite = "stop",
     ) -> None:
         super().__init__()
-        _check_choice("arch", arch, ARCHS)
-        _check_choice("noise", noise, NOISES)
-        _check_choice("optimizer", optimizer, OPTIMIZERS)
+        given = locals()
+        for name, literal in (("arch", Arch), ("noise", Noise), ("activation", Activation), ("g_output", GOutput)):
+            check_choice(name, given[name], literal)
+        check_choice("optimizer", optimizer, Optimizer)
+        check_choice("lr_decay", lr_decay, LRDecay)
         for name in ("image_size", "channels", "num_classes", "latent_dim", "n_critic", "ngf", "ndf"):
-            _check_positive(name, locals()[name], integer=True)
-        for name in ("lr_g", "lr_d"):
-            _check_positive(name, locals()[name])
-        if image_size not in (28, 64):
-            raise ValueError(f"image_size must be one of (28, 64), got {image_size!r}")
-        if metric_samples is not None:
-            _check_positive("metric_samples", metric_samples, integer=True)
+            check_positive_int(name, given[name])
+        check_positive_int("metric_samples", metric_samples, optional=True)
+        check_positive("lr_g", lr_g)
+        check_positive("lr_d", lr_d)
         if inception_weights is not None:
             check_inception_weights(inception_weights)
-        _check_choice("lr_decay", lr_decay, LR_DECAYS)
-        if isinstance(gp_weight, bool) or not isinstance(gp_weight, (int, float)) or gp_weight < 0:
-            raise ValueError(f"gp_weight must be a number >= 0, got {gp_weight!r}")
-        if gp_weight > 0 and arch == "dcgan" and (d_norm or "batchnorm") == "batchnorm":
-            raise ValueError(
-                "gp_weight: the gradient penalty needs per-sample gradients, which BatchNorm in the "
-                "discriminator mixes; set d_norm to 'layernorm' or 'none', got d_norm='batchnorm'"
-            )
-        check_speed_args(grad_clip_val, grad_clip_algorithm)
-        given = locals()
+        check_speed_args(grad_clip_val, grad_clip_algorithm, compile, channels_last, fused_adam)
         policy = check_technique_args(**{name: given[name] for name in TECHNIQUE_ARGS})
         self.save_hyperparameters()
         self.automatic_optimization = False
@@ -246,22 +234,16 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         self.guard = NonFiniteGuard(on_nonfinite)
         self.last_window: dict[str, float] | None = None  # the last logged means, for LossCurves
         self._step_of_d = 0
-        self._rng_to_restore: dict | None = None
+        self.rng = RNGState()
         self.build_techniques(policy)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Lightning sets `_current_fx_name` on the module twice per hook call, some twenty times a
-        # batch, and nn.Module.__setattr__ checks its parameter, buffer and module tables each time.
-        # Plain values under names that are none of those skip the checks (same result, ~10x cheaper).
-        if type(value) in _PLAIN_TYPES and not (
-            name in self._parameters or name in self._buffers or name in self._modules
-        ):
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
 
     def _read_counters(self) -> None:
         self._g_steps = int(self.g_steps)  # once per load_state_dict, never in the training loop
+
+    @property
+    def generator_steps(self) -> int:
+        """Generator updates so far, as a Python int (`g_steps` is the same count as a saved buffer)."""
+        return self._g_steps
 
     # -- construction (ConditionalGAN overrides the conditioning part only) -------------------
     def build_conditioning(self) -> None:
@@ -272,22 +254,7 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
         return build_nets(self.hparams, self.g_cond_dim, self.d_cond_dim, self.g_cond_mode)
 
     def configure_optimizers(self):
-        hp = self.hparams
-        if hp.optimizer == "adam":
-            precision = str(self.trainer.precision) if self._trainer is not None else "32-true"
-            clipping = hp.get("grad_clip_val") is not None
-            fused = adam_kwargs(hp.get("fused_adam", False), self.device, precision, clipping)
-            make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=tuple(hp.betas), **fused)  # noqa: E731
-        else:
-            make = lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=hp.momentum)  # noqa: E731
-        optimizers = [make(self.g_parameters(), hp.lr_g), make(self.d_parameters(), hp.lr_d)]
-        if hp.lr_decay == "none":
-            return optimizers
-        # Manual optimization: Lightning saves and restores these, training_step steps them per batch.
-        horizon = max(1, int(self.trainer.estimated_stepping_batches))
-        factor = _DECAY_FACTORS[hp.lr_decay]
-        schedulers = [torch.optim.lr_scheduler.LambdaLR(o, lambda t: factor(min(t / horizon, 1.0))) for o in optimizers]
-        return optimizers, schedulers
+        return optim.configure(self)  # [G, D] optimizers, with lr_decay's schedulers
 
     def g_modules(self) -> nn.ModuleDict:
         """The modules that turn noise (and labels) into images: what the G optimizer and the EMA see."""
@@ -304,7 +271,7 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
     def d_parameters(self) -> list[nn.Parameter]:
         return [p for m in self.d_modules() for p in m.parameters()]
 
-    # -- the pieces training and sampling share -----------------------------------------------
+    # -- the pieces training and sampling share (the sampling path itself: modules/stages.py) ----
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         shape, dev = (n, self.hparams.latent_dim), self.device
         if self.hparams.noise == "uniform":
@@ -322,33 +289,6 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.discriminator(x)
-
-    @torch.no_grad()
-    def sample(
-        self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """`n` images (n, C, H, W) in [-1, 1] in eval mode; pass a `torch.Generator` to reproduce them."""
-        if labels is not None:
-            raise ValueError("labels: an unconditional GAN takes no labels; use a ConditionalGAN checkpoint")
-        return self.decode(self.sample_z(n, generator), None)
-
-    @torch.no_grad()
-    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Images (n, C, H, W) from given noise (n, latent_dim) [and labels (n,)]: eval mode, no grad,
-        the averaged generator when the model keeps one. Grids, metrics and export all draw through here."""
-        g = self.generator_ema.module if self.generator_ema is not None else self.g_modules()
-        modes = [(m, m.training) for m in g.modules()]  # g may be a fresh ModuleDict: record its members
-        g.eval()
-        try:
-            return self.generate(z, labels, g)
-        finally:
-            for m, training in modes:
-                m.training = training
-
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """The sampling path: images (n, C, H, W) in [-1, 1] from noise (n, latent_dim) [and labels (n,)],
-        drawn like every sample the project shows (eval mode, no grad, the EMA generator if kept)."""
-        return self.decode(z, labels)
 
     # -- training: sample; D step; G step; EMA ---------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
@@ -379,9 +319,9 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
             d_real = self.discriminate(real_in, labels)  # (B,) logits
             d_fake = self.discriminate(fake_in, fake_labels)
             d_loss = self.loss_fn.d_loss(d_real, d_fake)
-            if self.hparams.gp_weight > 0:  # the penalty's points carry the real batch's labels
+            if self._gp_weight > 0:  # the penalty's points carry the real batch's labels
                 penalty = gradient_penalty(lambda x: self.discriminate(x, labels), real, fake)
-                d_loss = d_loss + self.hparams.gp_weight * penalty
+                d_loss = d_loss + self._gp_weight * penalty
             d_loss = self.add_d_regularizers(d_loss, d_real, d_fake, real_in, r1_now)
             if not self.apply_loss(opt, d_loss):
                 return None
@@ -424,125 +364,7 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
             for p in params:
                 p.requires_grad_(True)
 
-    def end_batch(self, batch_idx: int, d_scalars: torch.Tensor | None, g_loss: torch.Tensor | None) -> None:
-        for scheduler in self._schedulers():  # a skipped step still moves the schedule on
-            scheduler.step()
-        if d_scalars is not None:
-            self.scalars.add(self._step_of_d, self.current_epoch, batch_idx, d_scalars, g_loss)
-        if self._logs_now(batch_idx):
-            self.log_training_scalars()
-
-    def _logs_now(self, batch_idx: int) -> bool:
-        """Log at Lightning's own log steps (the same test its logger connector makes, so no stale value
-        is ever sent), and at the epoch's last batch so that epoch means cover every batch."""
-        trainer = self.trainer
-        every = trainer.log_every_n_steps
-        if every > 0 and (trainer.fit_loop.epoch_loop._batches_that_stepped + 1) % every == 0:
-            return True
-        return batch_idx + 1 == trainer.num_training_batches or trainer.should_stop
-
-    def log_training_scalars(self) -> None:
-        """Read the device-side scalars (one host sync), stop on a non-finite loss, log the window means."""
-        self.check_finite()
-        window = self.scalars.take()
-        if window is None:
-            return
-        means, counts = window.means, window.counts
-        d_means = {f"train/{k}": means[k] for k in D_KEYS}
-        # Not prog_bar=True: Lightning turns progress-bar values into Python numbers after every batch,
-        # a host sync each time; `callbacks.ProgressBar` shows `last_window` instead.
-        self.log_dict(d_means, on_step=True, on_epoch=True, batch_size=counts["d"])
-        if counts["g"]:
-            self.log("train/g_loss", means["g_loss"], on_step=True, on_epoch=True, batch_size=counts["g"])
-        if self.guard.skipped:
-            self.log("train/skipped_steps", float(self.guard.skipped), on_step=True, on_epoch=False)
-        self.log_technique_scalars()
-        self.last_window = {"step": self.global_step, **{f"train/{k}": v for k, v in means.items()}}
-
-    def check_finite(self) -> None:
-        """Raise `DivergenceError` if a loss since the last check was NaN/Inf (``on_nonfinite: stop``)."""
-        bad = self.scalars.read()
-        if bad is not None:
-            where = f"step {bad.step} (epoch {bad.epoch}, batch {bad.batch})"
-            last = self.scalars.last_finite
-            self.guard.stop(self._trainer, bad.name, bad.value, where, last, self.scalars.last_finite_step)
-
-    @property
-    def generator_steps(self) -> int:
-        """Generator updates so far, as a Python int (`g_steps` is the same count as a saved buffer)."""
-        return self._g_steps
-
-    def _schedulers(self) -> list:
-        if self.hparams.lr_decay == "none":
-            return []
-        schedulers = self.lr_schedulers()
-        return schedulers if isinstance(schedulers, list) else [schedulers]
-
-    # -- scale and speed: DDP, clipping, compile, channels_last (gan_lightning/speed.py, strategies.py) ------
-    def setup(self, stage: str) -> None:
-        # Runs before the strategy wraps the module in DDP: the one place to adjust its arguments.
-        if self._trainer is not None:
-            prepare_ddp_for_gan(self.trainer)
-        hp = self.hparams
-        apply_to_nets([self.generator, self.discriminator], hp.get("compile", False), hp.get("channels_last", False))
-
-    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
-        # Manual optimization: Lightning's own `gradient_clip_val` does nothing, so clip here. This hook
-        # runs inside `opt.step()` after the 16-mixed grad scaler has unscaled the gradients and before
-        # the scaler's step: clipping sees true gradient values (clipping in training_step would not).
-        clip = self.hparams.get("grad_clip_val")
-        if clip is not None:
-            algorithm = self.hparams.grad_clip_algorithm
-            self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm=algorithm)
-
-    # -- checkpoints: exact resume and clear mismatch errors (gan_lightning/resume.py, checkpoints.py) --
-    @classmethod
-    def load_from_checkpoint(cls, checkpoint_path, *args: Any, **kwargs: Any):
-        """Lightning's loader, after checking the file exists, is a checkpoint, and holds this kind of model."""
-        if isinstance(checkpoint_path, (str, Path)):
-            checkpoint = read_checkpoint(checkpoint_path)
-            check_model_kind(cls, checkpoint, where=f"checkpoint {str(checkpoint_path)!r}")
-            # Lightning merges keyword overrides into the saved hyperparameters: compare before it does.
-            check_hparams(checkpoint.get("hyper_parameters") or {}, kwargs)
-        return super().load_from_checkpoint(checkpoint_path, *args, **kwargs)
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        # The deferred divergence check runs before anything is written: a diverged state is never saved.
-        if self.guard.on_nonfinite == "stop":
-            self.check_finite()
-        checkpoint[resume.RNG_KEY] = resume.rng_state()
-        self.save_technique_state(checkpoint)
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        # Before the weights load: a checkpoint of another model fails naming the setting, not a shape.
-        check_compatible(self, checkpoint, resume=self._trainer is not None)
-        self._rng_to_restore = checkpoint.get(resume.RNG_KEY)
-        self.load_technique_state(checkpoint)
-
-    def on_train_start(self) -> None:
-        self._cuda_check = cheap_cuda_check_during_cpu_training(self.device)  # speed.py: NVML per Adam step
-        if self._rng_to_restore is not None:  # as late as possible: sanity validation ran already
-            resume.set_rng_state(self._rng_to_restore)
-            self._rng_to_restore = None
-        resume.start_next_epoch_after_last_batch(self.trainer)
-
-    def on_train_end(self) -> None:  # (after an exception the cheap check stays: CPU training used no CUDA)
-        restore_cuda_check(getattr(self, "_cuda_check", None))
-        self._cuda_check = None
-
-    # -- validation: sample quality (the metric logic lives in gan_lightning.metrics) ----------
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        if self.quality is not None:
-            self.quality.step(self, batch)
-
-    def on_validation_epoch_start(self) -> None:
-        if self.quality is not None:
-            self.quality.start(self)
-
-    def on_validation_epoch_end(self) -> None:
-        if self.quality is not None:  # values are already reduced over ranks: no sync_dist
-            self.log_dict({f"val/{k}": float(v) for k, v in self.quality.end(self).items()})
-
+    # -- fit-level hooks: the data and the strategy must suit the model; checkpoints; resume ----------
     def on_fit_start(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)
         for name in ("image_size", "num_classes"):
@@ -552,81 +374,22 @@ class GAN(EvaluationStages, HubMixin, L.LightningModule):
                     f"{name}: the model was built for {self.hparams[name]} but the data module serves {have}; "
                     f"set data.{name} and model.{name} to the same value (the CLI links them)"
                 )
+        check_ddp(self.trainer.strategy.model)  # the DDP wrapper, built by now: refuse plain 'ddp'
 
-    # -- quality techniques: augmentation, R1, LeCam, top-k (gan_lightning/augment.py, losses.py) --------
-    def build_techniques(self, policy: tuple[str, ...]) -> None:
-        hp = self.hparams
-        self.d_augment = (
-            AdaptiveAugment(policy, hp.augment_p, hp.ada_target, hp.ada_interval, hp.ada_kimg) if policy else None
-        )
-        self.lecam = LeCamAnchors(hp.lecam_decay) if hp.lecam_weight > 0 else None
-        # Plain copies: the hot path reads no hparams dictionary.
-        self._r1 = (float(hp.r1_gamma), int(hp.r1_every))
-        self._lecam_weight = float(hp.lecam_weight)
-        self._topk = None if hp.topk_decay is None else (float(hp.topk_decay), float(hp.topk_min))
-        self._d_updates = 0  # D steps taken by this process: the lazy R1 schedule (a host count)
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # The deferred divergence check runs before anything is written: a diverged state is never saved.
+        if self.guard.on_nonfinite == "stop":
+            self.check_finite()
+        checkpoint[RNG_KEY] = self.rng.state_dict()
+        self.save_technique_state(checkpoint)
 
-    def d_inputs(self, x: torch.Tensor) -> torch.Tensor:
-        """What D sees of images (B, C, H, W): augmented when ``augment`` is on (real and fake alike)."""
-        return x if self.d_augment is None else self.d_augment(x)
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Before the weights load: a checkpoint of another model fails naming the setting, not a shape.
+        check_compatible(self, checkpoint, resume=self._trainer is not None)
+        self.rng.load_state_dict(checkpoint.get(RNG_KEY))
+        self.load_technique_state(checkpoint)
 
-    def r1_due(self) -> bool:
-        gamma, every = self._r1
-        return gamma > 0 and self._d_updates % every == 0
-
-    def add_d_regularizers(
-        self, d_loss: torch.Tensor, d_real: torch.Tensor, d_fake: torch.Tensor, real_in: torch.Tensor, r1_now: bool
-    ) -> torch.Tensor:
-        """d_loss + the lazy R1 penalty (when due) + the LeCam term (when on)."""
-        if r1_now:
-            gamma, every = self._r1
-            d_loss = d_loss + (gamma / 2 * every) * r1_penalty(d_real, real_in)
-        if self.lecam is not None:
-            d_loss = d_loss + self._lecam_weight * lecam_penalty(d_real, d_fake, self.lecam.real, self.lecam.fake)
-        return d_loss
-
-    def after_d_step(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> None:
-        """Device-side bookkeeping after a D update: LeCam anchors, the adaptive augmentation signal."""
-        self._d_updates += 1
-        if self.lecam is not None:
-            self.lecam.update(d_real, d_fake)
-        if self.d_augment is not None and self.d_augment.adaptive:
-            world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
-            self.d_augment.observe(d_real, _all_reduce_sum if world > 1 else None, world)
-
-    def top_k(self, scores: torch.Tensor) -> torch.Tensor:
-        """The generator's scores (B,) to learn from: all, or the k highest (``topk_decay``)."""
-        if self._topk is None:
-            return scores
-        k = topk_count(scores.shape[0], self.current_epoch, *self._topk)
-        return scores if k == scores.shape[0] else scores.topk(k).values
-
-    def log_technique_scalars(self) -> None:
-        """At log steps only: the adaptive augmentation probability and its overfitting signal."""
-        if self.d_augment is not None and self.d_augment.adaptive:
-            self.log("train/aug_p", self.d_augment.p, on_step=True, on_epoch=False)
-            self.log("train/ada_rt", self.d_augment.signal, on_step=True, on_epoch=False)
-
-    def save_technique_state(self, checkpoint: dict[str, Any]) -> None:
-        state = {}
-        if self.d_augment is not None and self.d_augment.adaptive:
-            state["augment"] = self.d_augment.state()
-        if self.lecam is not None:
-            state["lecam"] = self.lecam.state()
-        if state:
-            checkpoint[TECHNIQUE_KEY] = state
-
-    def load_technique_state(self, checkpoint: dict[str, Any]) -> None:
-        """The adaptive p and LeCam anchors of a resumed run (what the model has no use for is left)."""
-        state = checkpoint.get(TECHNIQUE_KEY) or {}
-        if "augment" in state and self.d_augment is not None and self.d_augment.adaptive:
-            self.d_augment.load_state(state["augment"])
-        if "lecam" in state and self.lecam is not None:
-            self.lecam.load_state(state["lecam"])
-
-
-def _all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
-    # torch's all_reduce, not the strategy's `reduce`: that one waits at a barrier first, which on
-    # CUDA would make the host wait for the device at every adjustment of the augmentation p.
-    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.SUM)
-    return t
+    def on_train_start(self) -> None:
+        super().on_train_start()
+        self.rng.restore()  # as late as possible: sanity validation ran already
+        start_next_epoch_after_last_batch(self.trainer)  # Lightning's count after a last-batch resume

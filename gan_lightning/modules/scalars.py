@@ -1,4 +1,5 @@
-"""TrainingScalars: the per-batch training scalars, kept on the device until a log step.
+"""TrainingScalars: the per-batch training scalars, kept on the device until a log step; `TrainingLogs`:
+the model's side of it (when to read them, what to log, the divergence check at each read).
 
 `self.log(...)` every batch costs about 0.1 ms of Python per call, and anything that turns a
 loss into a Python number (the progress bar, a finiteness check) waits for the device to catch
@@ -97,6 +98,61 @@ class TrainingScalars:
         means = {k: v / counts["d" if k in D_KEYS else "g"] for k, v in self._sums.items()}
         self._sums, self._counts = {}, {"d": 0, "g": 0}
         return Window(means, counts)
+
+
+class TrainingLogs:
+    """Mixed into `GAN`: after each batch, gather its scalars; at log steps, read, check and log them."""
+
+    def end_batch(self, batch_idx: int, d_scalars: torch.Tensor | None, g_loss: torch.Tensor | None) -> None:
+        for scheduler in self._schedulers():  # a skipped step still moves the schedule on
+            scheduler.step()
+        if d_scalars is not None:
+            self.scalars.add(self._step_of_d, self.current_epoch, batch_idx, d_scalars, g_loss)
+        if self._logs_now(batch_idx):
+            self.log_training_scalars()
+
+    def _schedulers(self) -> list:
+        if self.hparams.lr_decay == "none":
+            return []
+        schedulers = self.lr_schedulers()
+        return schedulers if isinstance(schedulers, list) else [schedulers]
+
+    def _logs_now(self, batch_idx: int) -> bool:
+        """Log at Lightning's own log steps (the same test its logger connector makes, so no stale value
+        is ever sent), and at the epoch's last batch so that epoch means cover every batch."""
+        trainer = self.trainer
+        every = trainer.log_every_n_steps
+        # Batches done before this one: the count Lightning's logger connector tests (public progress).
+        done = trainer.fit_loop.epoch_loop.batch_progress.total.completed
+        if every > 0 and (done + 1) % every == 0:
+            return True
+        return batch_idx + 1 == trainer.num_training_batches or trainer.should_stop
+
+    def log_training_scalars(self) -> None:
+        """Read the device-side scalars (one host sync), stop on a non-finite loss, log the window means."""
+        self.check_finite()
+        window = self.scalars.take()
+        if window is None:
+            return
+        means, counts = window.means, window.counts
+        d_means = {f"train/{k}": means[k] for k in D_KEYS}
+        # Not prog_bar=True: Lightning turns progress-bar values into Python numbers after every batch,
+        # a host sync each time; `callbacks.ProgressBar` shows `last_window` instead.
+        self.log_dict(d_means, on_step=True, on_epoch=True, batch_size=counts["d"])
+        if counts["g"]:
+            self.log("train/g_loss", means["g_loss"], on_step=True, on_epoch=True, batch_size=counts["g"])
+        if self.guard.skipped:
+            self.log("train/skipped_steps", float(self.guard.skipped), on_step=True, on_epoch=False)
+        self.log_technique_scalars()
+        self.last_window = {"step": self.global_step, **{f"train/{k}": v for k, v in means.items()}}
+
+    def check_finite(self) -> None:
+        """Raise `DivergenceError` if a loss since the last check was NaN/Inf (``on_nonfinite: stop``)."""
+        bad = self.scalars.read()
+        if bad is not None:
+            where = f"step {bad.step} (epoch {bad.epoch}, batch {bad.batch})"
+            last = self.scalars.last_finite
+            self.guard.stop(self._trainer, bad.name, bad.value, where, last, self.scalars.last_finite_step)
 
 
 def _finite(x: float) -> bool:

@@ -1,5 +1,8 @@
-"""`gan-lightning test` and `gan-lightning predict` for the GAN modules (Lightning's test and predict stages).
+"""The sampling path of the GAN modules (`decode`, `sample`, `forward`), and `gan-lightning test` and
+`gan-lightning predict` (Lightning's test and predict stages), which draw through it.
 
+- sampling: every image the project shows (grids, metrics, `generate`, `export`, predict) is drawn
+  by `decode`: eval mode, no grad, the averaged generator when the model keeps one.
 - test: the model's samples scored against the data module's test split with the validation
   metrics (`SampleQuality`: FID, KID, IS, modes, class accuracy, diversity), logged as ``test/...``,
   whatever the model's ``metrics`` switch says (that one only saves validation time). A fresh
@@ -17,10 +20,34 @@ from gan_lightning.metrics.validation import SampleQuality
 
 
 class EvaluationStages:
-    """Test and predict hooks; mixed into `GAN` before `LightningModule` so these override its defaults."""
+    """Sampling, test and predict; mixed into `GAN` before `LightningModule` so these override its defaults."""
+
+    # -- sampling: eval mode, no grad, the EMA generator when kept ----------------------------------
+    @torch.no_grad()
+    def sample(
+        self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """`n` images (n, C, H, W) in [-1, 1] in eval mode; pass a `torch.Generator` to reproduce them."""
+        if labels is not None:
+            raise ValueError("labels: an unconditional GAN takes no labels; use a ConditionalGAN checkpoint")
+        return self.decode(self.sample_z(n, generator), None)
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Images (n, C, H, W) from given noise (n, latent_dim) [and labels (n,)]: eval mode, no grad,
+        the averaged generator when the model keeps one. Grids, metrics and export all draw through here."""
+        g = self.generator_ema.module if self.generator_ema is not None else self.g_modules()
+        modes = [(m, m.training) for m in g.modules()]  # g may be a fresh ModuleDict: record its members
+        g.eval()
+        try:
+            return self.generate(z, labels, g)
+        finally:
+            for m, training in modes:
+                m.training = training
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Images (n, C, H, W) in [-1, 1] from noise (n, latent_dim) [and labels (n,)]: the sampling path."""
+        """The sampling path: images (n, C, H, W) in [-1, 1] from noise (n, latent_dim) [and labels (n,)],
+        drawn like every sample the project shows (eval mode, no grad, the EMA generator if kept)."""
         return self.decode(z, labels)
 
     # -- test: the project's metrics on the test split ------------------------------------------

@@ -1,4 +1,4 @@
-"""DDP for GANs without flags: what a GAN module needs from Lightning's DDPStrategy, applied for it.
+"""DDP for GANs: Lightning's public strategy name ``ddp_find_unused_parameters_true``, and a check.
 
 Why `find_unused_parameters`: Lightning wraps the whole LightningModule (G and D together) in one
 `DistributedDataParallel`. A GAN training step makes two backward passes: the D loss reaches no G
@@ -10,6 +10,11 @@ net's parameters as unused: a few dozen nodes for these nets, and one small extr
 the unused-parameter bitmap. `benchmarks/ddp_overhead.py` measures that cost against the
 alternative (G and D wrapped as two separate DDP modules, no search): see benchmarks/README.md.
 
+So a GAN trains under DDP with ``trainer.strategy: ddp_find_unused_parameters_true`` (the name
+Lightning registers for exactly this; the multi-GPU presets use it). A plain ``ddp`` (or a
+`DDPStrategy` with ``find_unused_parameters=False`` or ``static_graph=True``) stops before the first
+batch with a one-line error naming that strategy: the module does not change the user's strategy.
+
 BatchNorm: each rank normalises its own real batch and its own fake batch (D sees them in two
 forwards, the DCGAN recipe), like single-device training at the per-device batch size. For
 statistics over the global batch set `trainer.sync_batchnorm: true` (CUDA only in PyTorch).
@@ -17,29 +22,30 @@ statistics over the global batch set `trainer.sync_batchnorm: true` (CUDA only i
 
 from __future__ import annotations
 
-import lightning as L
-from lightning.pytorch.strategies import DDPStrategy
-from lightning.pytorch.utilities import rank_zero_warn
+from typing import Any
+
+from torch.nn.parallel import DistributedDataParallel
+
+GAN_DDP_STRATEGY = "ddp_find_unused_parameters_true"
 
 
-def prepare_ddp_for_gan(trainer: L.Trainer) -> None:
-    """Turn on `find_unused_parameters` for a DDP strategy, before it wraps the module.
+def check_ddp(wrapped: Any) -> None:
+    """Refuse a `DistributedDataParallel` wrapper (`trainer.strategy.model`) a GAN cannot train in.
 
-    Called from `GAN.setup`, which Lightning runs before `strategy.setup` builds the
-    `DistributedDataParallel` wrapper, so `--trainer.strategy ddp` (or the presets) just work.
+    Called from `GAN.on_fit_start`, after the strategy wrapped the module and before any batch.
+
+    Raises:
+        ValueError: `find_unused_parameters` is off or `static_graph` is on; the message names the strategy to use.
     """
-    strategy = trainer.strategy
-    if not isinstance(strategy, DDPStrategy):
+    if not isinstance(wrapped, DistributedDataParallel):
         return
-    kwargs = strategy._ddp_kwargs  # the keyword arguments DistributedDataParallel(...) will receive
-    if kwargs.get("find_unused_parameters") is False:
-        rank_zero_warn(
-            "trainer.strategy: a GAN makes separate G and D backward passes, which DDP only allows with "
-            "find_unused_parameters=True; using True instead of the False that was given"
-        )
-    if kwargs.get("static_graph"):
+    if wrapped.static_graph:
         raise ValueError(
-            "trainer.strategy: static_graph=True cannot serve a GAN (each step makes two backward passes "
-            "over different parameters); got static_graph=True, use the default False"
+            f"trainer.strategy must be '{GAN_DDP_STRATEGY}' for a GAN (each step makes two backward passes over "
+            "different parameters), got a DDP strategy with static_graph=True"
         )
-    kwargs["find_unused_parameters"] = True
+    if not wrapped.find_unused_parameters:
+        raise ValueError(
+            f"trainer.strategy must be '{GAN_DDP_STRATEGY}' for a GAN (its G and D backward passes each leave "
+            "the other net's parameters unused), got a DDP strategy with find_unused_parameters=False, as 'ddp' is"
+        )

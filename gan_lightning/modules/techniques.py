@@ -1,19 +1,28 @@
-"""Checks of the quality-technique arguments of `GAN`: augmentation, R1, LeCam, top-k, PRD metrics.
+"""Quality techniques of `GAN`: differentiable/adaptive augmentation, WGAN-GP, R1, LeCam, top-k.
 
-One function so the model's constructor stays readable. Every switch is off by default, and a
-setting that only tunes a switch that is off is refused rather than ignored.
+`check_technique_args` validates their arguments (every switch is off by default, and a setting
+that only tunes a switch that is off is refused rather than ignored); `QualityTechniques` is the
+part of the model that applies them in the training step. The maths live in
+`gan_lightning.nets.augment` and `gan_lightning.losses`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from gan_lightning.nets.augment import parse_policy
+import torch
+
+from gan_lightning.checks import check_bool, check_interval, check_nonnegative, check_positive, check_positive_int
+from gan_lightning.losses import LeCamAnchors, lecam_penalty, r1_penalty, topk_count
+from gan_lightning.nets.augment import AdaptiveAugment, parse_policy
+
+TECHNIQUE_KEY = "technique_state"  # checkpoint entry: adaptive augmentation p, LeCam anchors
 
 TECHNIQUE_ARGS = (
     "arch",
     "d_norm",
     "metrics",
+    "gp_weight",
     "augment",
     "augment_p",
     "ada_target",
@@ -38,17 +47,6 @@ TUNING_DEFAULTS = {
 }
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _in(name: str, value: Any, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> None:
-    ok = _number(value) and (lo < value if lo_open else lo <= value) and (value < hi if hi_open else value <= hi)
-    if not ok:
-        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
-
-
 def _needs(name: str, value: Any, switch: str, on: bool) -> None:
     if not on and value != TUNING_DEFAULTS[name]:
         raise ValueError(
@@ -62,6 +60,7 @@ def check_technique_args(
     arch: str,
     d_norm: str | None,
     metrics: bool,
+    gp_weight: float,
     augment: str | None,
     augment_p: float,
     ada_target: float | None,
@@ -81,48 +80,129 @@ def check_technique_args(
         ValueError: one line naming the argument, what is allowed and what was given.
     """
     policy = parse_policy(augment)
-    _in("augment_p", augment_p, 0.0, 1.0)
+    check_interval("augment_p", augment_p, 0.0, 1.0)
     _needs("augment_p", augment_p, "augment", bool(policy))
     if ada_target is not None:
-        _in("ada_target", ada_target, 0.0, 1.0, lo_open=True, hi_open=True)
+        check_interval("ada_target", ada_target, 0.0, 1.0, lo_open=True, hi_open=True)
         if not policy:
             raise ValueError(
                 f"ada_target adapts the probability of the augment transforms; set augment too, got augment={augment!r}"
             )
-    if isinstance(ada_interval, bool) or not isinstance(ada_interval, int) or ada_interval <= 0:
-        raise ValueError(f"ada_interval must be a positive integer, got {ada_interval!r}")
-    if not _number(ada_kimg) or ada_kimg <= 0:
-        raise ValueError(f"ada_kimg must be a positive number, got {ada_kimg!r}")
+    check_positive_int("ada_interval", ada_interval)
+    check_positive("ada_kimg", ada_kimg)
     for name, value in (("ada_interval", ada_interval), ("ada_kimg", ada_kimg)):
         _needs(name, value, "ada_target", ada_target is not None)
 
-    if not _number(r1_gamma) or r1_gamma < 0:
-        raise ValueError(f"r1_gamma must be a number >= 0, got {r1_gamma!r}")
-    if isinstance(r1_every, bool) or not isinstance(r1_every, int) or r1_every <= 0:
-        raise ValueError(f"r1_every must be a positive integer, got {r1_every!r}")
-    _needs("r1_every", r1_every, "r1_gamma", r1_gamma > 0)
+    # WGAN-GP and R1 differentiate D at single images: BatchNorm would mix the batch into each gradient.
     batchnorm_d = (d_norm or "batchnorm") == "batchnorm" if arch == "dcgan" else d_norm == "batchnorm"
-    if r1_gamma > 0 and batchnorm_d:
-        raise ValueError(
-            "r1_gamma: the R1 penalty needs per-sample gradients, which BatchNorm in the "
-            "discriminator mixes; set d_norm to 'layernorm' or 'none', got d_norm='batchnorm'"
-        )
+    check_nonnegative("gp_weight", gp_weight)
+    check_nonnegative("r1_gamma", r1_gamma)
+    check_positive_int("r1_every", r1_every)
+    _needs("r1_every", r1_every, "r1_gamma", r1_gamma > 0)
+    for name, value, what in (("gp_weight", gp_weight, "gradient penalty"), ("r1_gamma", r1_gamma, "R1 penalty")):
+        if value > 0 and batchnorm_d:
+            raise ValueError(
+                f"{name}: the {what} needs per-sample gradients, which BatchNorm in the "
+                "discriminator mixes; set d_norm to 'layernorm' or 'none', got d_norm='batchnorm'"
+            )
 
-    if not _number(lecam_weight) or lecam_weight < 0:
-        raise ValueError(f"lecam_weight must be a number >= 0, got {lecam_weight!r}")
-    _in("lecam_decay", lecam_decay, 0.0, 1.0, lo_open=True, hi_open=True)
+    check_nonnegative("lecam_weight", lecam_weight)
+    check_interval("lecam_decay", lecam_decay, 0.0, 1.0, lo_open=True, hi_open=True)
     _needs("lecam_decay", lecam_decay, "lecam_weight", lecam_weight > 0)
 
     if topk_decay is not None:
-        _in("topk_decay", topk_decay, 0.0, 1.0, lo_open=True)
-    _in("topk_min", topk_min, 0.0, 1.0, lo_open=True)
+        check_interval("topk_decay", topk_decay, 0.0, 1.0, lo_open=True)
+    check_interval("topk_min", topk_min, 0.0, 1.0, lo_open=True)
     _needs("topk_min", topk_min, "topk_decay", topk_decay is not None)
 
-    if not isinstance(metrics_prd, bool):
-        raise ValueError(f"metrics_prd must be true or false, got {metrics_prd!r}")
+    check_bool("metrics_prd", metrics_prd)
     if metrics_prd and not metrics:
         raise ValueError(
             "metrics_prd adds precision/recall/density/coverage to the validation metrics; "
             "set metrics: true too, got metrics=False"
         )
     return policy
+
+
+class QualityTechniques:
+    """The techniques' part of the training step; mixed into `GAN` (reads its hparams, sets device state).
+
+    Everything here is plain host arithmetic or device tensors: no host sync in the hot path."""
+
+    def build_techniques(self, policy: tuple[str, ...]) -> None:
+        hp = self.hparams
+        self.d_augment = (
+            AdaptiveAugment(policy, hp.augment_p, hp.ada_target, hp.ada_interval, hp.ada_kimg) if policy else None
+        )
+        self.lecam = LeCamAnchors(hp.lecam_decay) if hp.lecam_weight > 0 else None
+        # Plain copies: the hot path reads no hparams dictionary.
+        self._gp_weight = float(hp.gp_weight)
+        self._r1 = (float(hp.r1_gamma), int(hp.r1_every))
+        self._lecam_weight = float(hp.lecam_weight)
+        self._topk = None if hp.topk_decay is None else (float(hp.topk_decay), float(hp.topk_min))
+        self._d_updates = 0  # D steps taken by this process: the lazy R1 schedule (a host count)
+
+    def d_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """What D sees of images (B, C, H, W): augmented when ``augment`` is on (real and fake alike)."""
+        return x if self.d_augment is None else self.d_augment(x)
+
+    def r1_due(self) -> bool:
+        gamma, every = self._r1
+        return gamma > 0 and self._d_updates % every == 0
+
+    def add_d_regularizers(
+        self, d_loss: torch.Tensor, d_real: torch.Tensor, d_fake: torch.Tensor, real_in: torch.Tensor, r1_now: bool
+    ) -> torch.Tensor:
+        """d_loss + the lazy R1 penalty (when due) + the LeCam term (when on)."""
+        if r1_now:
+            gamma, every = self._r1
+            d_loss = d_loss + (gamma / 2 * every) * r1_penalty(d_real, real_in)
+        if self.lecam is not None:
+            d_loss = d_loss + self._lecam_weight * lecam_penalty(d_real, d_fake, self.lecam.real, self.lecam.fake)
+        return d_loss
+
+    def after_d_step(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> None:
+        """Device-side bookkeeping after a D update: LeCam anchors, the adaptive augmentation signal."""
+        self._d_updates += 1
+        if self.lecam is not None:
+            self.lecam.update(d_real, d_fake)
+        if self.d_augment is not None and self.d_augment.adaptive:
+            world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
+            self.d_augment.observe(d_real, _all_reduce_sum if world > 1 else None, world)
+
+    def top_k(self, scores: torch.Tensor) -> torch.Tensor:
+        """The generator's scores (B,) to learn from: all, or the k highest (``topk_decay``)."""
+        if self._topk is None:
+            return scores
+        k = topk_count(scores.shape[0], self.current_epoch, *self._topk)
+        return scores if k == scores.shape[0] else scores.topk(k).values
+
+    def log_technique_scalars(self) -> None:
+        """At log steps only: the adaptive augmentation probability and its overfitting signal."""
+        if self.d_augment is not None and self.d_augment.adaptive:
+            self.log("train/aug_p", self.d_augment.p, on_step=True, on_epoch=False)
+            self.log("train/ada_rt", self.d_augment.signal, on_step=True, on_epoch=False)
+
+    def save_technique_state(self, checkpoint: dict[str, Any]) -> None:
+        state = {}
+        if self.d_augment is not None and self.d_augment.adaptive:
+            state["augment"] = self.d_augment.state()
+        if self.lecam is not None:
+            state["lecam"] = self.lecam.state()
+        if state:
+            checkpoint[TECHNIQUE_KEY] = state
+
+    def load_technique_state(self, checkpoint: dict[str, Any]) -> None:
+        """The adaptive p and LeCam anchors of a resumed run (what the model has no use for is left)."""
+        state = checkpoint.get(TECHNIQUE_KEY) or {}
+        if "augment" in state and self.d_augment is not None and self.d_augment.adaptive:
+            self.d_augment.load_state(state["augment"])
+        if "lecam" in state and self.lecam is not None:
+            self.lecam.load_state(state["lecam"])
+
+
+def _all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
+    # torch's all_reduce, not the strategy's `reduce`: that one waits at a barrier first, which on
+    # CUDA would make the host wait for the device at every adjustment of the augmentation p.
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.SUM)
+    return t

@@ -20,18 +20,19 @@ from typing import Literal
 import torch
 from torch import nn
 
+from gan_lightning.checks import check_choice, choices
 from gan_lightning.nets.conditioning import ConditionalBatchNorm2d, broadcast_channels
 from gan_lightning.nets.layers import MinibatchStd
 
-IMAGE_SIZES = (28, 64)
+ImageSize = Literal[28, 64]  # the sizes a plan below exists for; the data module serves the same
+IMAGE_SIZES = choices(ImageSize)
 COND_MODES = ("concat", "cbn")
 D_NORMS = ("batchnorm", "none", "layernorm")
 
 
 def _plan(image_size: int) -> tuple[int, list[int]]:
     """(first spatial size, channel multipliers from the smallest map upwards)."""
-    if image_size not in IMAGE_SIZES:
-        raise ValueError(f"image_size must be one of {IMAGE_SIZES} for arch 'dcgan', got {image_size!r}")
+    check_choice("image_size", image_size, ImageSize)
     return (7, [4, 2]) if image_size == 28 else (4, [8, 4, 2, 1])
 
 

@@ -20,7 +20,10 @@ def build_nets(
 ) -> tuple[nn.Module, nn.Module]:
     """(generator, discriminator) for the settings `hp` (the names of `GAN`'s arguments); the
     conditioning widths are what the label encoders add to each net's input (0: unconditional);
-    `g_cond_mode` ``"cbn"`` puts G's label vector into its BatchNorms instead (DCGAN only)."""
+    `g_cond_mode` ``"cbn"`` puts G's label vector into its BatchNorms instead (DCGAN only).
+
+    Raises:
+        ValueError: ``"cbn"`` with an MLP (the nets raise for their own bad arguments)."""
     common = dict(image_size=hp["image_size"], channels=hp["channels"])
     if hp["arch"] == "dcgan":
         g = DCGANGenerator(
@@ -34,9 +37,10 @@ def build_nets(
             **common,
         )
         return g, d
-    if g_cond_mode != "concat":
+    if g_cond_mode != "concat":  # ConditionalGAN's conditioning 'cbn'
         raise ValueError(
-            f"conditioning {g_cond_mode!r} needs arch 'dcgan' (the MLP generator reads labels at its input)"
+            f"arch must be 'dcgan' for conditioning {g_cond_mode!r} (conditional BatchNorm; the MLP generator "
+            f"reads labels at its input), got arch={hp['arch']!r}"
         )
     body = dict(
         activation=hp["activation"],

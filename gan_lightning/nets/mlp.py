@@ -85,7 +85,7 @@ class MLPGenerator(nn.Module):
     def __init__(
         self,
         latent_dim: int = 100,
-        hidden: list[int] = (256, 512),
+        hidden: tuple[int, ...] = (256, 512),
         image_size: int = 28,
         channels: int = 1,
         cond_dim: int = 0,
@@ -112,7 +112,7 @@ class MLPDiscriminator(nn.Module):
 
     def __init__(
         self,
-        hidden: list[int] = (512, 256),
+        hidden: tuple[int, ...] = (512, 256),
         image_size: int = 28,
         channels: int = 1,
         cond_dim: int = 0,

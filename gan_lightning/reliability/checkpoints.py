@@ -178,12 +178,31 @@ def check_hparams(saved: dict, current: dict, resume: bool = False) -> None:
     """Raise `CheckpointError` naming the first structural setting in which `saved` and `current` differ
     (settings missing on either side are not compared)."""
     for key in STRUCTURE_KEYS + (RESUME_KEYS if resume else ()):
-        if key in saved and key in current and _norm(saved[key]) != _norm(current[key]):
+        if key in saved and key in current and (was := _norm(saved[key])) != (now := _norm(current[key])):
             raise CheckpointError(
-                f"checkpoint was saved with {key}={saved[key]!r} but the model has {key}={current[key]!r}; "
+                f"checkpoint was saved with {key}={was!r} but the model has {key}={now!r}; "
                 f"use the checkpoint's setting (its config.yaml) or start a new run without ckpt_path"
             )
 
 
 def _norm(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value  # YAML lists vs tuples
+
+
+class CheckedLoading:
+    """`load_from_checkpoint` that checks the file first; mixed into `GAN` before `LightningModule`."""
+
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path, *args: Any, **kwargs: Any):
+        """Lightning's loader, after checking the file exists, is a checkpoint, and holds this kind of model.
+
+        Raises:
+            CheckpointError: no file at `checkpoint_path`, not a checkpoint, another kind of model, or
+                `kwargs` that change a structural setting (a ValueError: one line naming it).
+        """
+        if isinstance(checkpoint_path, (str, Path)):
+            checkpoint = read_checkpoint(checkpoint_path)
+            check_model_kind(cls, checkpoint, where=f"checkpoint {str(checkpoint_path)!r}")
+            # Lightning merges keyword overrides into the saved hyperparameters: compare before it does.
+            check_hparams(checkpoint.get("hyper_parameters") or {}, kwargs)
+        return super().load_from_checkpoint(checkpoint_path, *args, **kwargs)

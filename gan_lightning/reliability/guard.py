@@ -17,12 +17,15 @@ per optimizer step, which on a GPU drains the launch queue every batch. So the c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-ON_NONFINITE = ("stop", "skip")
+from gan_lightning.checks import check_choice, choices
+
+OnNonfinite = Literal["stop", "skip"]
+ON_NONFINITE = choices(OnNonfinite)
 NETWORKS = {"d_loss": "discriminator", "g_loss": "generator"}
 
 
@@ -41,8 +44,7 @@ class NonFiniteGuard:
     """
 
     def __init__(self, on_nonfinite: str = "stop") -> None:
-        if on_nonfinite not in ON_NONFINITE:
-            raise ValueError(f"on_nonfinite must be one of {ON_NONFINITE}, got {on_nonfinite!r}")
+        check_choice("on_nonfinite", on_nonfinite, OnNonfinite)
         self.on_nonfinite = on_nonfinite
         self.skipped = 0
 

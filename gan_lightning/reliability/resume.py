@@ -72,3 +72,22 @@ def start_next_epoch_after_last_batch(trainer: L.Trainer) -> None:
     # The very condition under which `FitLoop.reset` counted the epoch as processed and completed.
     if loop.restarted_mid_epoch and epoch_loop.restarted_on_train_batch_end and epoch_loop.batch_progress.is_last_batch:
         loop.reset_restart_stage()
+
+
+class RNGState:
+    """The global random streams of a checkpoint: `state_dict()` when it is saved, `load_state_dict()`
+    when it is read, put back by `restore()` when training starts (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._to_restore: dict[str, Any] | None = None
+
+    def state_dict(self) -> dict[str, Any]:
+        return rng_state()
+
+    def load_state_dict(self, state: dict[str, Any] | None) -> None:
+        self._to_restore = state  # None: a checkpoint written without them (nothing to put back)
+
+    def restore(self) -> None:
+        if self._to_restore is not None:
+            set_rng_state(self._to_restore)
+            self._to_restore = None

@@ -1,5 +1,6 @@
 """GAN and ConditionalGAN under DDP: two CPU processes (gloo), launched the way torchrun does
-(RANK / LOCAL_RANK / WORLD_SIZE in the environment), a plain `strategy="ddp"` and no other flag.
+(RANK / LOCAL_RANK / WORLD_SIZE in the environment), with Lightning's public strategy name
+`ddp_find_unused_parameters_true` (a plain "ddp" is refused: tests/unit/test_speed.py).
 The GAN reads batches through a DataLoader (Lightning adds the DistributedSampler), the CGAN
 through the data module's DeviceBatches (`device_resident: true`, sharded by the module itself)."""
 
@@ -21,6 +22,7 @@ from gan_lightning.callbacks import ImageGridLogger
 from gan_lightning.modules import GAN
 
 WORLD = 2
+STRATEGY = "ddp_find_unused_parameters_true"  # G and D step apart (gan_lightning/strategies.py)
 
 
 class _Recorder(Callback):
@@ -67,7 +69,7 @@ def _worker(rank: int, port: int, root: str, conditional: bool) -> None:  # the 
     )
     recorder = _Recorder()
     trainer = L.Trainer(
-        accelerator="cpu", devices=WORLD, strategy="ddp", max_epochs=1, limit_train_batches=3,
+        accelerator="cpu", devices=WORLD, strategy=STRATEGY, max_epochs=1, limit_train_batches=3,
         limit_val_batches=2, num_sanity_val_steps=0, default_root_dir=root,
         logger=WandbLogger(save_dir=root, offline=True),
         callbacks=[ModelCheckpoint(save_last=True), ImageGridLogger(every_n_epochs=1), recorder],
@@ -107,7 +109,7 @@ def _mid_epoch_resume(root: Path, device_resident: bool) -> dict:
         recorder = _Recorder()
         ckpt = ModelCheckpoint(dirpath=root / f"ckpt{max_steps}", save_last=True, every_n_train_steps=2)
         trainer = L.Trainer(
-            accelerator="cpu", devices=WORLD, strategy="ddp", max_epochs=2, max_steps=max_steps,
+            accelerator="cpu", devices=WORLD, strategy=STRATEGY, max_epochs=2, max_steps=max_steps,
             limit_train_batches=4, limit_val_batches=0, logger=False, default_root_dir=root,
             callbacks=[ckpt, recorder], enable_progress_bar=False, enable_model_summary=False,
         )  # fmt: skip
@@ -141,7 +143,7 @@ def ddp_run(request, tmp_path_factory) -> tuple[Path, list[dict]]:
 @pytest.mark.slow
 def test_ranks_hold_identical_weights_after_steps(ddp_run):
     _, (r0, r1) = ddp_run
-    assert r0["find_unused"] and r1["find_unused"]  # chosen by the module, not by the test
+    assert r0["find_unused"] and r1["find_unused"]  # what the strategy name asks for
     assert r0["g_steps"] == r1["g_steps"] == 3
     assert r0["params"].keys() == r1["params"].keys()
     for name, p in r0["params"].items():

@@ -29,9 +29,9 @@ def _worker(rank: int, port: int, root: str) -> None:
         ada_target=0.6, ada_interval=2, ada_kimg=0.1, r1_gamma=1.0, r1_every=2, lecam_weight=0.3, topk_decay=0.5,
     )  # fmt: skip
     trainer = L.Trainer(
-        accelerator="cpu", devices=WORLD, strategy="ddp", max_epochs=2, limit_train_batches=4, limit_val_batches=0,
-        default_root_dir=root, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False,
+        accelerator="cpu", devices=WORLD, strategy="ddp_find_unused_parameters_true", max_epochs=2,
+        limit_train_batches=4, limit_val_batches=0, default_root_dir=root, logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
     )  # fmt: skip
     trainer.fit(model, MNISTDataModule(data_dir=f"{root}/data", download=False, batch_size=16))
     state = {"p": model.d_augment.p.clone(), "rt": model.d_augment.signal.clone()}

@@ -87,7 +87,7 @@ def test_fashion_without_files_says_how_to_get_them(tmp_path, monkeypatch):
         ({"image_size": 32}, r"image_size must be one of \(28, 64\), got 32"),
         ({"dataset": "cifar10"}, r"dataset must be one of \('mnist', 'fashion_mnist'\), got 'cifar10'"),
         ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
-        ({"num_workers": -1}, "num_workers must be >= 0, got -1"),
+        ({"num_workers": -1}, "num_workers must be an integer >= 0, got -1"),
         ({"val_samples": 0}, "val_samples must be a positive integer or None, got 0"),
     ],
     ids=["image_size", "dataset", "batch_size", "num_workers", "val_samples"],

@@ -10,7 +10,7 @@ from gan_lightning import ConditionalGAN
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"grad_clip_val": 0}, "grad_clip_val must be a positive number or None, got 0"),
+        ({"grad_clip_val": 0}, "grad_clip_val must be a finite positive number or None, got 0"),
         ({"grad_clip_algorithm": "l2"}, r"grad_clip_algorithm must be one of \('norm', 'value'\), got 'l2'"),
     ],
     ids=["zero-clip", "bad-algorithm"],

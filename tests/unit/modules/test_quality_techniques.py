@@ -126,7 +126,7 @@ def test_cbn_conditioning_pairs_with_the_projection_discriminator():
         (dict(ada_target=0.6), "ada_target adapts the probability of the augment transforms; set augment too"),
         (dict(augment="cutout", ada_target=1.0), r"ada_target must be a number in \(0, 1\), got 1.0"),
         (dict(augment="cutout", ada_target=0.6, ada_interval=0), "ada_interval must be a positive integer, got 0"),
-        (dict(augment="cutout", ada_target=0.6, ada_kimg=-1), "ada_kimg must be a positive number, got -1"),
+        (dict(augment="cutout", ada_target=0.6, ada_kimg=-1), "ada_kimg must be a finite positive number, got -1"),
         (dict(ada_kimg=50), "ada_kimg tunes ada_target, which is off"),
         (dict(r1_gamma=-1.0), "r1_gamma must be a number >= 0, got -1.0"),
         (dict(r1_gamma=1.0), "r1_gamma: the R1 penalty needs per-sample gradients"),
@@ -150,7 +150,7 @@ def test_bad_technique_arguments_are_one_line_errors(kwargs, message):
 
 
 def test_cbn_needs_the_dcgan():
-    with pytest.raises(ValueError, match="conditioning 'cbn' needs arch 'dcgan' .*, got arch='mlp'"):
+    with pytest.raises(ValueError, match="arch must be 'dcgan' for conditioning 'cbn' .*, got arch='mlp'"):
         ConditionalGAN(conditioning="cbn", arch="mlp")
 
 

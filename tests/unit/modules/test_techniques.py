@@ -107,6 +107,13 @@ def test_gradient_penalty_refuses_batchnorm():
         GAN(gp_weight=10.0, **TINY)
 
 
+def test_gradient_penalty_refuses_an_mlp_discriminator_with_batchnorm():
+    # BatchNorm1d mixes the batch into each sample's gradient, as BatchNorm2d does: refused like R1.
+    with pytest.raises(ValueError, match=r"^gp_weight: .*BatchNorm.* set d_norm to 'layernorm' or 'none', got d_norm="):
+        GAN(arch="mlp", d_norm="batchnorm", gp_weight=10.0, loss="wasserstein", **TINY)
+    GAN(arch="mlp", d_norm="layernorm", gp_weight=10.0, loss="wasserstein", **TINY)  # the fix it names
+
+
 def test_gp_weight_must_not_be_negative():
     with pytest.raises(ValueError, match="gp_weight must be a number >= 0, got -1.0"):
         GAN(gp_weight=-1.0, **TINY)

@@ -1,0 +1,82 @@
+"""Argument checks: one idiom and one wording for every constructor in the project.
+
+Every message reads "<name> must be <what is allowed>, got <value!r>", the wording the CLI also
+gives for jsonargparse's type errors (`gan_lightning.cli`), so a Python user and a command-line
+user read the same line for the same mistake. Allowed values come from the `Literal` the
+signature itself uses (`typing.get_args`): they are written once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal, get_args, get_origin
+
+
+def choices(literal_type: Any) -> tuple:
+    """The allowed values of a `Literal[...]` type (of its Literals, for a ``Literal[...] | None``)."""
+    if get_origin(literal_type) is Literal:
+        return get_args(literal_type)
+    return tuple(v for arg in get_args(literal_type) if get_origin(arg) is Literal for v in get_args(arg))
+
+
+def one_of(values: tuple) -> str:
+    """``(a, b)`` as jsonargparse prints a Literal's values (a one-value tuple gets no trailing comma)."""
+    return "(" + ", ".join(repr(v) for v in values) + ")"
+
+
+def check_choice(name: str, value: Any, literal_type: Any) -> None:
+    """Raises ValueError unless `value` is one of the `Literal`'s values (``True`` is not ``1``)."""
+    allowed = choices(literal_type)
+    if not any(value == v and type(value) is type(v) for v in allowed):
+        raise ValueError(f"{name} must be one of {one_of(allowed)}, got {value!r}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # bool is an int subclass: refused
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_positive_int(name: str, value: Any, optional: bool = False) -> None:
+    """Raises ValueError unless `value` is an int > 0 (``None`` too when `optional`); bools are refused."""
+    if optional and value is None:
+        return
+    if not _is_int(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer{' or None' if optional else ''}, got {value!r}")
+
+
+def check_nonnegative_int(name: str, value: Any) -> None:
+    """Raises ValueError unless `value` is an int >= 0 (not a bool)."""
+    if not _is_int(value) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+
+
+def check_positive(name: str, value: Any, optional: bool = False) -> None:
+    """Raises ValueError unless `value` is a finite number > 0 (``None`` too when `optional`)."""
+    if optional and value is None:
+        return
+    # `not value > 0` also refuses NaN (every comparison with NaN is false); isfinite refuses inf.
+    if not _is_number(value) or not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite positive number{' or None' if optional else ''}, got {value!r}")
+
+
+def check_nonnegative(name: str, value: Any) -> None:
+    """Raises ValueError unless `value` is a finite number >= 0 (0 usually means "off")."""
+    if not _is_number(value) or not value >= 0 or not math.isfinite(value):
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+
+
+def check_interval(name: str, value: Any, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> None:
+    """Raises ValueError unless `lo <= value <= hi` (a bound is left out when it is open)."""
+    ok = _is_number(value) and (lo < value if lo_open else lo <= value) and (value < hi if hi_open else value <= hi)
+    if not ok:
+        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+
+
+def check_bool(name: str, value: Any) -> None:
+    """Raises ValueError unless `value` is ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
