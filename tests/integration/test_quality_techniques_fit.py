@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gan_lightning import GAN, ConditionalGAN
-from gan_lightning.modules.gan import TECHNIQUE_KEY
+from gan_lightning.modules.techniques import TECHNIQUE_KEY
 from tests.helpers import tiny_trainer
 from tests.unit.modules.test_quality_techniques import SN_D, TINY
 

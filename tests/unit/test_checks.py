@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from gan_lightning.commands.cli import main
 
 from gan_lightning import GAN, ConditionalGAN, MNISTDataModule
 from gan_lightning.checks import check_choice, check_interval, check_positive, check_positive_int, choices
+from gan_lightning.commands.cli import main
 from gan_lightning.nets import MLPDiscriminator, MLPGenerator
 
 ROOT = Path(__file__).resolve().parents[2]
