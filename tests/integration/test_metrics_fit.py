@@ -75,7 +75,7 @@ def test_metrics_off_means_no_validation_work(tmp_path):
 
 
 def test_model_metric_arguments_are_checked_at_the_door(tmp_path):
-    with pytest.raises(ValueError, match="metric_samples must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match="metric_samples must be a positive integer or None, got 0"):
         GAN(metric_samples=0)
     with pytest.raises(FileNotFoundError, match="inception_weights: no file at"):
         GAN(inception_weights=str(tmp_path / "missing.pth"))
