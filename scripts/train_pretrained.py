@@ -173,13 +173,21 @@ def main() -> None:
                 "command": f"`{command}`",
             }
         else:  # a run made by another command: that command is the recipe, this one only packed it
+            made = _run_config(last)
+            trainer = made.get("trainer") or {}
+            # (an epoch limit of 1000 or more is the benchmark's "no limit")
+            given = {k: trainer.get(k) for k in ("max_steps", "max_epochs", "max_time")}
+            given["max_epochs"] = None if (given["max_epochs"] or 0) >= 1000 else given["max_epochs"]
+            bounds = [f"{k} {v}" for k, v in given.items() if v not in (None, -1)]
             pack = f"python scripts/train_pretrained.py {args.name} --data_dir data"
             pack += " --ckpt_path RUN/checkpoints/last.ckpt"
             training = {
                 "config": f"`{config}`",
                 "data": f"MNIST: {n_train:,} real training digits (the test split only scores)",
-                "budget": "the steps below (see the training command)",
-                "seed": f"as in the training command; metrics: {n:,} samples, noise seed 0",
+                "budget": ", ".join(bounds) + " (the run's config.yaml; whichever came first ended it)"
+                if bounds
+                else "see the training command",
+                "seed": f"seed_everything {made.get('seed_everything', '?')}; metrics: {n:,} samples, noise seed 0",
                 "command": f"trained by `{args.trained_by}`; packed by `{pack} --trained_by ...`",
             }
         model.hub_info["metrics"] = metrics
@@ -212,6 +220,14 @@ def train(args: argparse.Namespace, config: str, root: Path, fit_overrides: list
     if last is None:
         sys.exit(f"no last.ckpt under {root}")
     return last, minutes
+
+
+def _run_config(ckpt: Path) -> dict:
+    """The config.yaml Lightning wrote beside the run's checkpoints folder ({} if there is none)."""
+    import yaml
+
+    path = ckpt.parent.parent / "config.yaml"
+    return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
 
 
 def _hardware(fit_overrides: list[str], threads: int) -> str:
