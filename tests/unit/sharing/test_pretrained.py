@@ -79,4 +79,5 @@ def test_card_metrics_are_what_evaluate_prints(name, tmp_path, capsys):
     main(["evaluate", "--pretrained", name, "--n_samples", str(row["n_samples"]), "--data_dir", str(tmp_path)])
     measured = json.loads(capsys.readouterr().out)
     for key, value in row["values"].items():
-        assert measured[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+        # to the digits a card shows: the thread count changes float sums (KID) in the 6th digit
+        assert measured[key] == pytest.approx(value, rel=1e-4, abs=1e-9), key
