@@ -107,13 +107,15 @@ def n_critic(config: str, overrides: list[str]) -> int:
 
 def fit_args(config: str, args: argparse.Namespace, root: Path, seed: int | None, overrides: list[str]) -> list[str]:
     """The `gan-lightning fit` arguments of one run."""
-    minutes = 59.0 if args.budget_batches else args.budget_min  # a batch budget: max_time only as a safety stop
+    # A batch budget keeps max_time only as a safety stop, long enough for a busy shared machine.
+    minutes = 6 * 60.0 if args.budget_batches else args.budget_min
+    seconds = round(minutes * 60)
     cmd = [
         "fit", "--config", config,
         "--config", str(REPO / "configs/logger/csv.yaml"),
         "--trainer.default_root_dir", str(root),
         "--trainer.max_epochs", "100000",
-        "--trainer.max_time", f"00:00:{int(minutes):02d}:{round((minutes % 1) * 60):02d}",
+        "--trainer.max_time", f"00:{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}",  # DD:HH:MM:SS
         "--trainer.limit_val_batches", "0",
         "--trainer.enable_progress_bar", "false",
         "--data.data_dir", args.data_dir,
@@ -219,7 +221,7 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> None:
         f"{args.n_samples} samples vs the test split." + (f" Overrides: {' '.join(args.set)}" if args.set else ""),
         "",
     ]
-    if args.seeds:
+    if args.seeds or args.include:
         lines += [
             "Mean ± std over the seeds (worst seed in brackets):",
             "",
@@ -272,7 +274,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default="benchmarks/results/quality", help="output prefix (.md and .json)")
     p.add_argument("--work_dir", default="runs/benchmark_quality", help="where the runs are kept")
     p.add_argument("--score_only", action="store_true", help="no training: score the newest last.ckpt in each run dir")
+    p.add_argument(
+        "--include",
+        nargs="+",
+        default=[],
+        metavar="JSON",
+        help="rows of earlier runs (their .json) reported with this run's, e.g. seeds run in separate processes",
+    )
+    p.add_argument("--report_only", action="store_true", help="no runs: write the tables of the --include rows")
     args = p.parse_args(argv)
+    if args.report_only and not args.include:
+        p.error("--report_only needs --include JSON files to report")
     if args.budget_min <= 0 or args.budget_min >= 60:
         p.error(f"--budget_min must be in (0, 60), got {args.budget_min}")
     if args.budget_batches is not None and args.budget_batches <= 0:
@@ -304,6 +316,10 @@ def run_dir(args: argparse.Namespace, config: str, variant: str, seed: int | Non
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    rows = [row for path in args.include for row in json.loads(Path(path).read_text())]
+    if args.report_only:
+        write_tables(rows, args)
+        return
 
     import torch
 
@@ -311,7 +327,6 @@ def main(argv: list[str] | None = None) -> None:
     from gan_lightning.reliability.checkpoints import saved_model_name
 
     torch.set_num_threads(args.threads)
-    rows = []
     for config in args.configs:
         for variant, overrides in args.variants:
             for seed in args.seeds or [None]:

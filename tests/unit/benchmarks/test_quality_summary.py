@@ -73,10 +73,31 @@ def test_a_batch_budget_sets_max_steps_from_n_critic(tmp_path):
     assert "--trainer.max_steps" not in quality.fit_args(str(config), quality.parse_args([]), tmp_path, None, [])
 
 
+def test_a_batch_budget_keeps_a_wall_clock_safety_stop_of_hours(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("model:\n  init_args: {}\n")
+    cmd = quality.fit_args(str(config), quality.parse_args(["--budget_batches", "10"]), tmp_path, None, [])
+    assert cmd[cmd.index("--trainer.max_time") + 1] == "00:06:00:00"  # DD:HH:MM:SS
+    cmd = quality.fit_args(str(config), quality.parse_args(["--budget_min", "2.5"]), tmp_path, None, [])
+    assert cmd[cmd.index("--trainer.max_time") + 1] == "00:00:02:30"
+
+
+def test_report_only_tables_rows_of_earlier_runs(tmp_path, capsys):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(quality.json.dumps([dict(_row(0, 4.0, 0.8, 1.0), fit_seconds=60.0)]))
+    second.write_text(quality.json.dumps([dict(_row(1, 6.0, 0.6, 1.0), fit_seconds=None)]))
+    out = tmp_path / "merged"
+    quality.main(["--report_only", "--include", str(first), str(second), "--out", str(out)])
+    table = out.with_suffix(".md").read_text()
+    assert "| cgan | - | 0 1 | 5.00 ± 1.41 (6.00) |" in table  # one summary over both files' seeds
+    assert len(quality.json.loads(out.with_suffix(".json").read_text())) == 2
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
         (["--seeds", "1", "1"], "--seeds must not repeat a seed, got [1, 1]"),
+        (["--report_only"], "--report_only needs --include JSON files to report"),
         (["--budget_batches", "0"], "--budget_batches must be a positive integer, got 0"),
         (["--train_subset", "0"], "--train_subset must be a positive integer, got 0"),
         (["--variant", "a=b"], "--variant must start with a name, then KEY=VALUE overrides, got 'a=b'"),
