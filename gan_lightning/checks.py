@@ -80,3 +80,28 @@ def check_bool(name: str, value: Any) -> None:
     """Raises ValueError unless `value` is ``True`` or ``False``."""
     if not isinstance(value, bool):
         raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
+def check_data_matches(hparams: Any, datamodule: Any) -> None:
+    """The model and the data it is fit on agree on image size and classes (the CLI links them;
+    Python users can pass a mismatched pair).
+
+    Raises:
+        ValueError: naming the setting and both values.
+    """
+    for name in ("image_size", "num_classes"):
+        have = getattr(datamodule, name, None)
+        if have is not None and have != hparams[name]:
+            raise ValueError(
+                f"{name}: the model was built for {hparams[name]} but the data module serves {have}; "
+                f"set data.{name} and model.{name} to the same value (the CLI links them)"
+            )
+
+
+def attached_trainer(module: Any) -> Any:
+    """The Trainer running `module`, or None outside one (a model built or loaded in plain Python):
+    Lightning's public `trainer` property raises in that case instead of returning None."""
+    try:
+        return module.trainer
+    except RuntimeError:
+        return None

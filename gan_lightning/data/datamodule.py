@@ -17,15 +17,15 @@ from typing import Literal
 import lightning as L
 import torch
 from lightning.pytorch.trainer.states import TrainerFn
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset
 
 from gan_lightning.checks import check_choice, check_nonnegative_int, check_positive_int, choices
 from gan_lightning.data.batches import DeviceBatches
-from gan_lightning.data.files import FULL_SIZE, candidate_dirs, load_split, locate, mnist_or_sample
-from gan_lightning.data.pixels import resize, to_unit_range
+from gan_lightning.data.datasets import TensorImages, balanced_subset, batch_collate
+from gan_lightning.data.files import FULL_SIZE, load_split, locate, resolve_source
+from gan_lightning.data.pixels import resize
 from gan_lightning.data.sampler import EpochSampler
 from gan_lightning.nets.dcgan import ImageSize
-from gan_lightning.reliability.runs import check_writable
 
 log = logging.getLogger(__name__)
 
@@ -33,53 +33,6 @@ Dataset_ = Literal["mnist", "fashion_mnist"]
 DeviceResident = Literal[True, False, "auto"]
 DATASETS = choices(Dataset_)
 IMAGE_SIZES = choices(ImageSize)
-
-def balanced_subset(labels: torch.Tensor, n: int, num_classes: int) -> torch.Tensor:
-    """Indices (n,) of a class-balanced subset: the first n // num_classes digits of every class in
-    file order (one more for the first n % num_classes classes). Deterministic: the same n always
-    picks the same digits, whatever the seed, so runs with different seeds train on the same data.
-
-    Raises:
-        ValueError: n is not a positive integer, or a class has fewer digits than its share.
-    """
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-        raise ValueError(f"train_subset must be a positive integer, got {n!r}")
-    picked = []
-    for c in range(num_classes):
-        want = n // num_classes + (1 if c < n % num_classes else 0)
-        of_c = (labels == c).nonzero().flatten()
-        if len(of_c) < want:
-            raise ValueError(
-                f"train_subset: {n} digits need {want} of class {c}, but the training split has {len(of_c)}"
-            )
-        picked.append(of_c[:want])
-    return torch.cat(picked).sort().values
-
-
-class TensorImages(Dataset):
-    """Holds (N, H, W) uint8 images and (N,) labels; hands out whole batches in [-1, 1].
-
-    `__getitems__` lets the DataLoader fetch a batch with one indexing op instead of N
-    `__getitem__` calls and a collate: no per-sample Python work in the hot path.
-    """
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
-        self.images, self.labels = images, labels
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = self.__getitems__([i])
-        return x[0], y[0]
-
-    def __getitems__(self, idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        idx_t = torch.as_tensor(idx)
-        return to_unit_range(self.images[idx_t]), self.labels[idx_t]  # (B, 1, H, W) in [-1, 1], (B,)
-
-
-def _batch_collate(batch):  # __getitems__ already returned the batch
-    return batch
 
 
 class MNISTDataModule(L.LightningDataModule):
@@ -156,59 +109,19 @@ class MNISTDataModule(L.LightningDataModule):
         self._sampler: EpochSampler | None = None
         self._resume_at: tuple[int, int] | None = None  # (epoch, batches done) from a checkpoint
 
-    # -- where the files are ----------------------------------------------------------------
-    def _resolve_source(self) -> Path:
-        # A data_dir that is (or lies under) a file can hold no IDX files: say so instead of falling back to the sample.
-        existing = next(p for p in (self.data_dir, *self.data_dir.absolute().parents) if p.exists())
-        if not existing.is_dir():
-            given = "a file" if existing == self.data_dir else f"a path under the file {str(existing)!r}"
-            raise ValueError(
-                "data.data_dir must be a folder (searched for the IDX files, or downloaded into), "
-                f"got {str(self.data_dir)!r}, {given}"
-            )
-        found = locate(self.dataset, self.data_dir)
-        if found is not None:
-            return found
-        if self.download:
-            # Asked to download into a folder that cannot hold it: say so instead of silently
-            # falling back to the sample.
-            check_writable(self.data_dir, "data.data_dir (data.download is true)")
-            found = self._try_download()
-            if found is not None:
-                return found
-        if self.dataset == "mnist":
-            return mnist_or_sample(self.data_dir, " and the download failed" if self.download else "")
-        hint = " or `apt-get install dataset-fashion-mnist`" if self.dataset == "fashion_mnist" else ""
-        searched = ", ".join(map(str, candidate_dirs(self.dataset, self.data_dir)))
-        raise FileNotFoundError(
-            f"dataset {self.dataset!r}: no IDX files in {searched}"
-            f"{' and the download failed' if self.download else ' (download is off)'}; "
-            f"set data.download: true with network access{hint}"
-        )
-
-    def _try_download(self) -> Path | None:
-        from torchvision import datasets
-
-        cls = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}[self.dataset]
-        try:
-            for train in (True, False):
-                cls(str(self.data_dir), train=train, download=True)
-        except Exception as err:  # no network, a mirror down, an unwritable folder: fall back
-            log.warning("Download of %s into %s failed: %s", self.dataset, self.data_dir, err)
-            return None
-        return locate(self.dataset, self.data_dir)
-
     # -- Lightning hooks ----------------------------------------------------------------------
     def prepare_data(self) -> None:
         # Runs on one process per node: the only place that may download. `predict` reads no data.
         if not self._predicting():
-            self.source = self._resolve_source()
+            self.source = resolve_source(self.dataset, self.data_dir, self.download)
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None or stage == "predict":
             return
         if self.source is None:  # other ranks, or setup() called without prepare_data()
-            self.source = locate(self.dataset, self.data_dir) or self._resolve_source()
+            self.source = locate(self.dataset, self.data_dir) or resolve_source(
+                self.dataset, self.data_dir, self.download
+            )
         train_x, train_y = load_split(self.source, "train")
         test_x, test_y = load_split(self.source, "test")
         for split, n in (("train", len(train_y)), ("test", len(test_y))):
@@ -353,6 +266,6 @@ class MNISTDataModule(L.LightningDataModule):
             generator=torch.Generator().manual_seed(self.shuffle_seed or 0),
             drop_last=drop_last and len(ds) >= self.batch_size,
             num_workers=self.num_workers,
-            collate_fn=_batch_collate,
+            collate_fn=batch_collate,
             persistent_workers=self.num_workers > 0,
         )

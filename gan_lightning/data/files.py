@@ -9,6 +9,7 @@ through `mnist_or_sample`, and says so in the same words.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,9 @@ from pathlib import Path
 import torch
 
 from gan_lightning.data.idx import read_idx
+from gan_lightning.reliability.runs import check_writable
+
+log = logging.getLogger(__name__)
 
 SAMPLE_DIR = Path(__file__).parents[1] / "assets" / "mnist_sample"  # 6,000 training and 2,000 test digits
 FULL_SIZE = {"train": 60_000, "test": 10_000}
@@ -85,3 +89,54 @@ def load_split(folder: str | Path, split: str) -> tuple[torch.Tensor, torch.Tens
             f"{len(labels)} labels (folder {folder}); the two files must come from the same split"
         )
     return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))
+
+
+def resolve_source(dataset: str, data_dir: Path, download: bool) -> Path:
+    """The folder the data module reads `dataset` from: its IDX files under `data_dir`, else a
+    torchvision download into it (`download`), else for MNIST the shipped sample (with a warning).
+
+    Raises:
+        ValueError: `data_dir` is a file, or (downloading) not writable.
+        FileNotFoundError: Fashion-MNIST found nowhere.
+    """
+    # A data_dir that is (or lies under) a file can hold no IDX files: say so instead of falling back to the sample.
+    existing = next(p for p in (data_dir, *data_dir.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        given = "a file" if existing == data_dir else f"a path under the file {str(existing)!r}"
+        raise ValueError(
+            "data.data_dir must be a folder (searched for the IDX files, or downloaded into), "
+            f"got {str(data_dir)!r}, {given}"
+        )
+    found = locate(dataset, data_dir)
+    if found is not None:
+        return found
+    if download:
+        # Asked to download into a folder that cannot hold it: say so instead of silently
+        # falling back to the sample.
+        check_writable(data_dir, "data.data_dir (data.download is true)")
+        found = try_download(dataset, data_dir)
+        if found is not None:
+            return found
+    if dataset == "mnist":
+        return mnist_or_sample(data_dir, " and the download failed" if download else "")
+    hint = " or `apt-get install dataset-fashion-mnist`" if dataset == "fashion_mnist" else ""
+    searched = ", ".join(map(str, candidate_dirs(dataset, data_dir)))
+    raise FileNotFoundError(
+        f"dataset {dataset!r}: no IDX files in {searched}"
+        f"{' and the download failed' if download else ' (download is off)'}; "
+        f"set data.download: true with network access{hint}"
+    )
+
+
+def try_download(dataset: str, data_dir: Path) -> Path | None:
+    """torchvision's download of both splits into `data_dir`; None (with a warning) if it fails."""
+    from torchvision import datasets
+
+    cls = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}[dataset]
+    try:
+        for train in (True, False):
+            cls(str(data_dir), train=train, download=True)
+    except Exception as err:  # no network, a mirror down, an unwritable folder: fall back
+        log.warning("Download of %s into %s failed: %s", dataset, data_dir, err)
+        return None
+    return locate(dataset, data_dir)

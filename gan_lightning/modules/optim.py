@@ -15,12 +15,14 @@ batches comes from the trainer's bound:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
 from lightning.pytorch.callbacks import Timer
 
+from gan_lightning.checks import attached_trainer
 from gan_lightning.modules.speed import adam_kwargs
 
 # lr_decay: the learning-rate factor at fraction t of the run.
@@ -34,7 +36,7 @@ def make_optimizers(module: Any) -> list[torch.optim.Optimizer]:
     """[G optimizer, D optimizer] for `module`'s hparams (``optimizer``, ``lr_g``/``lr_d``, ...)."""
     hp = module.hparams
     if hp.optimizer == "adam":
-        trainer = module._trainer
+        trainer = attached_trainer(module)
         precision = str(trainer.precision) if trainer is not None else "32-true"
         clipping = hp.get("grad_clip_val") is not None
         fused = adam_kwargs(hp.get("fused_adam", False), module.device, precision, clipping)
@@ -96,3 +98,16 @@ def configure(module: Any):
         return optimizers
     horizon = run_batches(module.trainer, module.hparams.n_critic)
     return optimizers, make_schedulers(optimizers, lr_decay, horizon)
+
+
+@contextmanager
+def frozen(params: list[torch.nn.Parameter]) -> Iterator[None]:
+    """No gradients for `params` inside (the other net's step): Lightning's `toggled_optimizer`
+    without rebuilding its parameter maps every step."""
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)

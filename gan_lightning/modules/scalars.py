@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from gan_lightning.checks import attached_trainer
+
 D_KEYS = ("d_loss", "d_real", "d_fake")  # one (3,) tensor per batch
 G_KEYS = ("g_loss",)  # one scalar per generator step
 
@@ -152,7 +154,7 @@ class TrainingLogs:
         if bad is not None:
             where = f"step {bad.step} (epoch {bad.epoch}, batch {bad.batch})"
             last = self.scalars.last_finite
-            self.guard.stop(self._trainer, bad.name, bad.value, where, last, self.scalars.last_finite_step)
+            self.guard.stop(attached_trainer(self), bad.name, bad.value, where, last, self.scalars.last_finite_step)
 
 
 def _finite(x: float) -> bool:

@@ -112,7 +112,6 @@ def test_grid_noise_mismatch_after_changing_latent_dim_is_a_clear_error(tmp_path
         tiny_trainer(tmp_path, callbacks=[grids]).fit(_cgan(), tiny_dm)
 
 
-
 def test_images_are_stamped_with_the_step_of_the_scalars(tmp_path, tiny_dm):
     """`logging_step` (the step every image callback uses) is the step Lightning writes next to the scalars
     logged at the same moment: in training batches, and in the validation that runs inside `fit`."""

@@ -26,4 +26,3 @@ def test_auto_keeps_the_dataloader_on_cpu(tmp_path, tiny_dm):
     trainer = tiny_trainer(tmp_path, limit_train_batches=1)
     trainer.fit(ConditionalGAN(ngf=8, ndf=8, metrics=False), tiny_dm)
     assert isinstance(trainer.train_dataloader, DataLoader)
-

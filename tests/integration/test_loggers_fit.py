@@ -45,4 +45,3 @@ def test_offline_run_folder_holds_scalars_and_images(no_credentials, tmp_path, t
     (gif_row,) = [row for row in rows if "samples/training/videos" in row]
     (video,) = gif_row["samples/training/videos"]
     assert (offline / "files" / video["path"]).read_bytes()[:6] == b"GIF89a"
-

@@ -75,4 +75,3 @@ def test_image_size_mismatch_with_data(tmp_path):
     dm = MNISTDataModule(data_dir=str(tmp_path), download=False, image_size=28)
     with pytest.raises(ValueError, match="image_size: the model was built for 64 but the data module serves 28"):
         tiny_trainer(tmp_path).fit(GAN(image_size=64, **TINY), dm)
-

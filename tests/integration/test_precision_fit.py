@@ -71,4 +71,3 @@ def test_fp16_clipping_sees_unscaled_gradients(tmp_path, tiny_dm):
     # Scaled gradients would be ~65,536 times larger; the clipped ones end exactly at the threshold.
     assert all(0.01 < b < 100 for b in befores if math.isfinite(b)) and any(math.isfinite(b) for b in befores)
     assert all(after == pytest.approx(0.01, rel=1e-3) for before, after in model.norms if math.isfinite(before))
-

@@ -62,4 +62,3 @@ def test_metrics_prd_adds_the_manifold_metrics_to_validation(tmp_path, tiny_dm):
         assert key in trainer.callback_metrics, key
     m = {k: trainer.callback_metrics[f"val/{k}"].item() for k in ("precision", "recall", "density", "coverage")}
     assert all(0 <= m[k] <= 1 for k in ("precision", "recall", "coverage")) and m["density"] >= 0, m
-

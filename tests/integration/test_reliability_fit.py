@@ -103,4 +103,3 @@ def test_a_skipped_step_still_moves_the_learning_rate_schedule(tmp_path, tiny_dm
     assert model.guard.skipped == 1
     schedulers = model.lr_schedulers()
     assert [s.last_epoch for s in schedulers] == [4, 4]  # one per batch, skipped or not (4 batches)
-

@@ -62,4 +62,3 @@ def test_spectral_norm_and_minibatch_std_train(tmp_path, tiny_dm):
     trainer.fit(model, tiny_dm)
     assert hasattr(model.d_proj.embed, "parametrizations")  # SN reaches the projection embedding too
     assert torch.isfinite(trainer.logged_metrics["train/g_loss_step"])
-

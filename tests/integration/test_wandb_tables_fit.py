@@ -85,4 +85,3 @@ def test_log_model_with_wandb_disabled_trains_and_logs_nothing(tmp_path, tiny_dm
     trainer.fit(GAN(arch="mlp", g_hidden=[16], d_hidden=[16], metrics=False), tiny_dm)
     assert list((tmp_path / "lightning_logs" / "version_0" / "checkpoints").glob("*.ckpt"))
     assert not list(tmp_path.rglob("*.wandb"))
-

@@ -13,6 +13,7 @@ import pytest
 from gan_lightning import GAN, ConditionalGAN, MNISTDataModule
 from gan_lightning.checks import check_choice, check_interval, check_positive, check_positive_int, choices
 from gan_lightning.commands.cli import main
+from gan_lightning.modules.settings import GANSettings
 from gan_lightning.nets import MLPDiscriminator, MLPGenerator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,7 @@ def test_interval_names_its_open_and_closed_ends():
 
 @pytest.mark.parametrize("kwargs", [{"batch_size": True}, {"predict_n": True}, {"val_samples": False}])
 def test_data_module_refuses_a_bool_where_the_model_does(kwargs):
-    (name, value), = kwargs.items()
+    ((name, value),) = kwargs.items()
     with pytest.raises(ValueError, match=rf"{name} must be a positive integer.*, got {value}"):
         MNISTDataModule(**kwargs)
     with pytest.raises(ValueError, match=r"n_critic must be a positive integer, got True"):
@@ -87,12 +88,38 @@ def _param_types(cls: type) -> dict[str, tuple[object, object]]:
     }
 
 
-@pytest.mark.parametrize("cls", [GAN, ConditionalGAN, MNISTDataModule, MLPGenerator, MLPDiscriminator])
+@pytest.mark.parametrize("cls", [GANSettings, ConditionalGAN, MNISTDataModule, MLPGenerator, MLPDiscriminator])
 def test_sequence_defaults_are_immutable_and_match_their_annotation(cls):
     # A list default is shared by every call (and jsonargparse prints the annotation's type); a tuple default
     # under a `list[...]` annotation is a signature that lies. Sequences are `tuple[...]` with tuple defaults.
-    for name, (hint, default) in _param_types(cls).items():
+    params = _param_types(cls)
+    assert params, f"{cls.__name__}: no annotated arguments with defaults found"
+    for name, (hint, default) in params.items():
         assert not isinstance(default, (list, dict, set)), f"{cls.__name__}.{name}: mutable default {default!r}"
         origins = {typing.get_origin(h) or h for h in (typing.get_args(hint) or (hint,))} | {typing.get_origin(hint)}
         if isinstance(default, tuple):
             assert tuple in origins and list not in origins, f"{cls.__name__}.{name}: {hint} = {default!r}"
+
+
+def test_attached_trainer_is_none_outside_a_trainer_and_the_trainer_inside():
+    import lightning as L
+
+    from gan_lightning.checks import attached_trainer
+
+    module = L.LightningModule()
+    assert attached_trainer(module) is None
+    trainer = L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    module.trainer = trainer
+    assert attached_trainer(module) is trainer
+
+
+def test_check_data_matches_names_the_setting_and_both_values():
+    from types import SimpleNamespace
+
+    from gan_lightning.checks import check_data_matches
+
+    hparams = {"image_size": 28, "num_classes": 10}
+    check_data_matches(hparams, SimpleNamespace(image_size=28, num_classes=10))
+    check_data_matches(hparams, None)  # no data module (a bare dataloader): nothing to compare
+    with pytest.raises(ValueError, match=r"^image_size: the model was built for 28 but the data module serves 64;"):
+        check_data_matches(hparams, SimpleNamespace(image_size=64, num_classes=10))

@@ -71,5 +71,3 @@ def test_an_explicit_mode_is_respected_without_the_fallback_line(no_credentials,
     run = WandbLogger(save_dir=str(tmp_path)).experiment
     assert run.settings.mode == "offline"
     assert FALLBACK not in capfd.readouterr().err
-
-

@@ -1,7 +1,6 @@
 """W&B beyond scalars, read back from real offline runs: the sample table of every validation, and
 checkpoints as artifacts (`log_model`) in an offline run, asked for or fallen back to."""
 
-
 import pytest
 
 from gan_lightning import GAN
@@ -18,5 +17,3 @@ def test_unconditional_rows_are_ordered_by_reading():
 def test_bad_per_digit():
     with pytest.raises(ValueError, match="SampleTable per_digit must be a positive integer, got 0"):
         SampleTable(per_digit=0)
-
-

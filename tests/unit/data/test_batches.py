@@ -9,7 +9,7 @@ from torch.utils.data import DistributedSampler
 
 from gan_lightning import MNISTDataModule
 from gan_lightning.data.batches import DeviceBatches
-from gan_lightning.data.datamodule import TensorImages
+from gan_lightning.data.datasets import TensorImages
 
 N = 103  # not a multiple of the world size or the batch: padding and the last batch both matter
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gan_lightning import MNISTDataModule
-from gan_lightning.data.datamodule import balanced_subset
+from gan_lightning.data.datasets import balanced_subset
 
 
 def test_balanced_subset_takes_the_first_digits_of_every_class():

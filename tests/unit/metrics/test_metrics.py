@@ -10,8 +10,9 @@ from torchmetrics.image.inception import InceptionScore
 from gan_lightning.commands import train_classifier
 from gan_lightning.data import SAMPLE_DIR, load_split, to_unit_range
 from gan_lightning.metrics import MNISTClassifier, MNISTFeatures, load_classifier
+from gan_lightning.metrics.accumulators import frechet_distance
 from gan_lightning.metrics.classifier import DEFAULT_WEIGHTS, classifier_metadata
-from gan_lightning.metrics.gan_metrics import GANMetrics, frechet_distance
+from gan_lightning.metrics.gan_metrics import GANMetrics
 from gan_lightning.metrics.inception import check_inception_weights
 
 

@@ -152,5 +152,3 @@ def test_bad_technique_arguments_are_one_line_errors(kwargs, message):
 def test_cbn_needs_the_dcgan():
     with pytest.raises(ValueError, match="arch must be 'dcgan' for conditioning 'cbn' .*, got arch='mlp'"):
         ConditionalGAN(conditioning="cbn", arch="mlp")
-
-

@@ -122,5 +122,3 @@ def test_gp_weight_must_not_be_negative():
 def test_lr_decay_choices():
     with pytest.raises(ValueError, match=r"lr_decay must be one of \('none', 'linear', 'cosine'\), got 'step'"):
         GAN(lr_decay="step", **TINY)
-
-
