@@ -29,7 +29,9 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from gan_lightning.callbacks.predictions import SampleWriter
 from gan_lightning.callbacks.progress import ProgressBar
+from gan_lightning.checks import choices, one_of
 from gan_lightning.data import MNISTDataModule
+from gan_lightning.data.datamodule import DeviceResident
 from gan_lightning.loggers import SaveConfigToWandb
 from gan_lightning.modules import GAN, model_class
 from gan_lightning.reliability.checkpoints import (
@@ -47,6 +49,8 @@ PROG = "gan-lightning"
 # Bad input raised by our own checks (they name the argument, what is allowed and what was given):
 # printed as one line with exit code 2. GAN_LIGHTNING_TRACEBACK=1 shows the traceback instead.
 USER_ERRORS = (ValueError, FileNotFoundError, ModuleNotFoundError)
+# Settings whose Literal mixes bools and strings, by name: their allowed values for the error above.
+BOOL_CHOICES = {"device_resident": choices(DeviceResident)}
 _CKPT_KEYWORDS = ("last", "hpc", "best", "registry")  # ckpt_path values Lightning resolves itself
 
 
@@ -68,7 +72,7 @@ def one_line(message: str) -> str:
         key, reason = found[-1]
         if len(found) > 1 and "class_path" in message:  # a subclass's own key: name it in full
             key = f"{found[0][0]}.init_args.{key}"
-        return f"{key}{_reason(reason.strip())}"
+        return f"{key}{_reason(reason.strip(), key)}"
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
     if "Does not validate against any of the" in message:  # a class raised while being built: its reason
         lines = [line.removeprefix("- ") for line in lines if line.startswith("- ") or not line.endswith(":")]
@@ -78,8 +82,12 @@ def one_line(message: str) -> str:
     return lines[0] if lines else message
 
 
-def _reason(reason: str) -> str:
+def _reason(reason: str, key: str) -> str:
     """jsonargparse's type errors as the project's own checks word them (`key` + this)."""
+    if m := re.fullmatch(r"Expected a <class 'bool'>\. Got value: (.*)", reason):
+        # jsonargparse reports a Literal mixing bools and strings as a failed bool: name its values.
+        allowed = BOOL_CHOICES.get(key.rsplit(".", 1)[-1], (True, False))
+        return f" must be one of {one_of(allowed)}, got {_as_given(m.group(1))!r}"
     if m := re.fullmatch(r"Expected a typing\.Literal\[(.*)\]\. Got value: (.*)", reason):
         return f" must be one of ({m.group(1)}), got {_as_given(m.group(2))!r}"  # as `checks.check_choice` says
     if m := re.fullmatch(r"Expected a <class '(float|int)'>\. Got value: (.*)", reason):

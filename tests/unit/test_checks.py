@@ -66,8 +66,9 @@ def test_data_module_refuses_a_bool_where_the_model_does(kwargs):
     [
         ("--model.init_args.arch=resnet", lambda: GAN(arch="resnet"), "model.init_args.arch"),
         ("--data.image_size=32", lambda: MNISTDataModule(image_size=32), "data.image_size"),
+        ("--data.device_resident=maybe", lambda: MNISTDataModule(device_resident="maybe"), "data.device_resident"),
     ],
-    ids=["arch", "image_size"],
+    ids=["arch", "image_size", "device_resident"],
 )
 def test_cli_and_python_word_a_literal_mistake_the_same(cli_arg, python_call, key, capsys):
     with pytest.raises(ValueError) as python:
