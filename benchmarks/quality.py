@@ -216,8 +216,9 @@ def write_tables(rows: list[dict], args: argparse.Namespace) -> None:
         f", trained on {args.train_subset} digits ({args.train_subset // 10} per class)" if args.train_subset else ""
     )
     budget = f"{args.budget_batches} training batches" if args.budget_batches else f"{args.budget_min} min"
+    threads = sorted({str(r["threads"]) for r in rows if r.get("threads")}) or [str(args.threads)]
     lines = [
-        f"Training budget {budget} per run, torch threads {args.threads}, data {args.data_dir}{subset}, "
+        f"Training budget {budget} per run, torch threads {' or '.join(threads)}, data {args.data_dir}{subset}, "
         f"{args.n_samples} samples vs the test split." + (f" Overrides: {' '.join(args.set)}" if args.set else ""),
         "",
     ]
@@ -318,6 +319,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     rows = [row for path in args.include for row in json.loads(Path(path).read_text())]
     if args.report_only:
+        rows.sort(key=lambda r: (r["config"], r.get("variant", ""), r.get("run_seed") or 0))
         write_tables(rows, args)
         return
 
@@ -359,6 +361,7 @@ def main(argv: list[str] | None = None) -> None:
                     g_steps=g_steps,
                     epochs=state["epoch"] + 1,
                     fit_seconds=fit_seconds,
+                    threads=args.threads,
                     checkpoint=str(ckpt),
                     overrides=[*args.set, *overrides],
                 )
