@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import nn
 
 from gan_lightning.checks import attached_trainer, check_data_matches
@@ -231,3 +232,9 @@ class GAN(
         super().on_train_start()
         self.rng.restore()  # as late as possible: sanity validation ran already
         start_next_epoch_after_last_batch(self.trainer)  # Lightning's count after a last-batch resume
+
+    def on_train_end(self) -> None:
+        super().on_train_end()
+        note = optim.unfinished_decay(self)  # a max_time safety stop must not hide a half-done decay
+        if note is not None:
+            rank_zero_warn(note)

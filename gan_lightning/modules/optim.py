@@ -8,8 +8,10 @@ batches comes from the trainer's bound:
 - ``max_steps``: Lightning counts every optimizer step, so one batch advances `global_step` by 1
   (D) or 2 (D and G, every `n_critic`-th batch); the schedule counts the batches those steps take;
 - both: whichever ends the run first;
-- ``max_time`` (or no bound at all): refused. A wall-clock limit can end the run at any batch, so
-  no schedule fixed in batches would reach 0 at its end; bound such runs by epochs or steps.
+- ``max_time`` beside one of them: a safety stop. The schedule follows the epochs or steps; if the
+  clock ends the run first, `GAN.on_train_end` warns at which rate it stopped (resuming goes on);
+- ``max_time`` alone (or no bound at all): refused. A wall-clock limit can end the run at any batch,
+  so no schedule fixed in batches would reach 0 at its end; bound such runs by epochs or steps.
 """
 
 from __future__ import annotations
@@ -61,13 +63,6 @@ def run_batches(trainer: Any, n_critic: int) -> int:
     Raises:
         ValueError: the run is bounded by ``max_time`` or not bounded at all.
     """
-    timer = next((cb for cb in trainer.callbacks if isinstance(cb, Timer)), None)
-    if timer is not None:
-        raise ValueError(
-            "lr_decay must be 'none' when trainer.max_time bounds the run (it can end at any batch, so the rate "
-            f"would not reach 0); bound it with trainer.max_epochs or trainer.max_steps, got lr_decay="
-            f"{trainer.lightning_module.hparams.lr_decay!r} with max_time"
-        )
     bounds = []
     if trainer.max_epochs is not None and trainer.max_epochs >= 0:
         trainer.estimated_stepping_batches  # noqa: B018 - loads the train dataloader, which sets num_training_batches
@@ -76,9 +71,16 @@ def run_batches(trainer: Any, n_critic: int) -> int:
     if trainer.max_steps is not None and trainer.max_steps >= 0:
         bounds.append(batches_for_steps(trainer.max_steps, n_critic))
     if not bounds:
+        lr_decay = trainer.lightning_module.hparams.lr_decay
+        if any(isinstance(cb, Timer) for cb in trainer.callbacks):
+            raise ValueError(
+                "lr_decay must be 'none' when only trainer.max_time bounds the run (it can end at any batch, so the "
+                f"rate would not reach 0); add trainer.max_epochs or trainer.max_steps, got lr_decay={lr_decay!r} "
+                "with max_time"
+            )
         raise ValueError(
             "lr_decay must be 'none' for a run without trainer.max_epochs or trainer.max_steps (its length is "
-            f"unknown), got lr_decay={trainer.lightning_module.hparams.lr_decay!r}"
+            f"unknown), got lr_decay={lr_decay!r}"
         )
     return max(1, min(bounds))
 
@@ -98,6 +100,24 @@ def configure(module: Any):
         return optimizers
     horizon = run_batches(module.trainer, module.hparams.n_critic)
     return optimizers, make_schedulers(optimizers, lr_decay, horizon)
+
+
+def unfinished_decay(module: Any) -> str | None:
+    """A one-line note when the run ended before its `lr_decay` reached 0 (``max_time`` or an
+    interruption stopped it first), else None."""
+    if module.hparams.lr_decay == "none":
+        return None
+    scheduler = module.lr_schedulers()
+    scheduler = scheduler[0] if isinstance(scheduler, list) else scheduler
+    done, horizon = scheduler.last_epoch, run_batches(module.trainer, module.hparams.n_critic)
+    if done >= horizon:
+        return None
+    factor = scheduler.get_last_lr()[0] / scheduler.base_lrs[0]
+    return (
+        f"lr_decay: the run ended at batch {done} of the {horizon} its {module.hparams.lr_decay} decay spans "
+        f"(trainer.max_time or an interruption came first); the learning rates stopped at {factor:.3g} of their "
+        "start, not 0 (resuming the run goes on with the decay)"
+    )
 
 
 @contextmanager

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import lightning.pytorch as L
 import pytest
 
 from gan_lightning import GAN
@@ -45,9 +48,42 @@ def test_lr_decay_follows_whichever_bound_ends_the_run_first(tmp_path, tiny_dm):
 
 def test_lr_decay_with_max_time_is_refused(tmp_path, tiny_dm):
     trainer = tiny_trainer(tmp_path, max_epochs=None, max_time={"minutes": 5})
-    match = r"lr_decay must be 'none' when trainer.max_time bounds the run .* got lr_decay='linear' with max_time"
+    match = r"lr_decay must be 'none' when only trainer.max_time bounds the run .* got lr_decay='linear' with max_time"
     with pytest.raises(ValueError, match=match):
         trainer.fit(GAN(lr_decay="linear", **TINY), tiny_dm)
+
+
+def test_lr_decay_with_max_time_as_a_safety_stop_follows_max_steps(tmp_path, tiny_dm, recwarn):
+    model = GAN(lr_decay="linear", **TINY)
+    trainer = tiny_trainer(tmp_path, max_epochs=None, max_steps=8, max_time={"minutes": 5}, limit_train_batches=20)
+    trainer.fit(model, tiny_dm)
+    assert trainer.global_step == 8 and _lrs(trainer) == pytest.approx([0.0, 0.0], abs=1e-12)
+    assert not [w for w in recwarn if str(w.message).startswith("lr_decay:")]  # it finished: nothing to say
+
+
+class _SlowBatch(L.Callback):
+    """Sleeps past the trainer's 1-second max_time at the end of the third batch."""
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if batch_idx == 2:
+            time.sleep(1.1)
+
+
+def test_lr_decay_cut_short_by_max_time_warns_where_it_stopped(tmp_path, tiny_dm):
+    model = GAN(lr_decay="linear", **TINY)
+    trainer = tiny_trainer(
+        tmp_path,
+        max_epochs=None,
+        max_steps=40,
+        max_time={"seconds": 1},
+        limit_train_batches=20,
+        callbacks=[_SlowBatch()],
+    )
+    with pytest.warns(UserWarning, match=r"lr_decay: the run ended at batch \d+ of the 20 its linear decay spans"):
+        trainer.fit(model, tiny_dm)
+    done = trainer.lr_scheduler_configs[0].scheduler.last_epoch
+    assert 0 < done < 20 and trainer.global_step < 40
+    assert _lrs(trainer)[0] == pytest.approx((1 - done / 20) * model.hparams.lr_g)
 
 
 def test_max_time_without_lr_decay_trains(tmp_path, tiny_dm):
