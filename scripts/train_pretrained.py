@@ -184,7 +184,7 @@ def main() -> None:
             training = {
                 "config": f"`{config}`",
                 "data": f"MNIST: {n_train:,} real training digits (the test split only scores)",
-                "budget": ", ".join(bounds) + " (the run's config.yaml; whichever came first ended it)"
+                "budget": ", ".join(bounds) + " (the bounds in the run's config.yaml; the steps it reached are below)"
                 if bounds
                 else "see the training command",
                 "seed": f"seed_everything {made.get('seed_everything', '?')}; metrics: {n:,} samples, noise seed 0",
