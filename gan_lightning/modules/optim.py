@@ -61,7 +61,7 @@ def run_batches(trainer: Any, n_critic: int) -> int:
     """The number of training batches the fit will run (see the module docstring).
 
     Raises:
-        ValueError: the run is bounded by ``max_time`` or not bounded at all.
+        ValueError: the run is bounded only by ``max_time``, or not bounded at all.
     """
     bounds = []
     if trainer.max_epochs is not None and trainer.max_epochs >= 0:
@@ -107,8 +107,7 @@ def unfinished_decay(module: Any) -> str | None:
     interruption stopped it first), else None."""
     if module.hparams.lr_decay == "none":
         return None
-    scheduler = module.lr_schedulers()
-    scheduler = scheduler[0] if isinstance(scheduler, list) else scheduler
+    scheduler = module.lr_schedulers()[0]  # G's; D's follows the same schedule
     done, horizon = scheduler.last_epoch, run_batches(module.trainer, module.hparams.n_critic)
     if done >= horizon:
         return None
