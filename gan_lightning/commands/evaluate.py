@@ -18,7 +18,8 @@ always reported. `--cas` adds the Classification Accuracy Score of a conditional
 (`metrics.cas`): a fresh classifier trained for `--cas_epochs` on the scored samples with the
 labels they were asked for, its accuracy on the test split as `cas`, and the same training on as
 many real training digits as `cas_real` (the ceiling); two trainings, about two minutes per 10,000
-samples on one CPU thread.
+samples on one CPU thread. `--truncation PSI` scores samples drawn as `generate --truncation PSI`
+draws them (noise pulled toward its mean): the price in variety of more typical digits.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import torch
 
+from gan_lightning.checks import check_interval
 from gan_lightning.commands.generate import OneLineParser, add_source_arguments, load_source
 from gan_lightning.data import load_split, mnist_or_sample, resize, to_unit_range
 from gan_lightning.metrics.cas import CAS_EPOCHS, classification_accuracy_score
@@ -60,6 +62,7 @@ def evaluate(
     model: GAN | None = None,
     cas: bool = False,
     cas_epochs: int = CAS_EPOCHS,
+    truncation: float = 1.0,
 ) -> dict:
     """All metrics of `n_samples` samples of a model against the test split.
 
@@ -72,10 +75,12 @@ def evaluate(
     has seen the training digits, which makes their features a little too typical).
 
     `cas=True` adds ``cas`` and ``cas_real`` (see the module docstring), trained for `cas_epochs`.
+    `truncation` < 1 scores the model's samples drawn with the truncation trick
+    (`gan_lightning.modules.stages.truncate`), the way `generate --truncation` draws them.
 
     Raises:
-        ValueError: a bad count, both or neither of a checkpoint and `real`, or `cas` for an
-            unconditional model (one line naming the argument).
+        ValueError: a bad count, both or neither of a checkpoint and `real`, `cas` for an
+            unconditional model, or `truncation` outside (0, 1] or with `real` (one line naming the argument).
         FileNotFoundError: no checkpoint at `ckpt_path`.
     """
     for name, value in (("n_samples", n_samples), ("batch_size", batch_size), ("cas_epochs", cas_epochs)):
@@ -83,6 +88,9 @@ def evaluate(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if real is not None and real not in REAL_SOURCES:
         raise ValueError(f"real must be one of {REAL_SOURCES}, got {real!r}")
+    check_interval("truncation", truncation, 0.0, 1.0, lo_open=True)
+    if real is not None and truncation != 1:
+        raise ValueError(f"truncation: --real scores real digits, which are drawn from no noise; got {truncation}")
     given = [
         name
         for name, value in (("ckpt_path", ckpt_path), ("pretrained", pretrained), ("model", model))
@@ -136,7 +144,7 @@ def evaluate(
             images, labels = to_unit_range(pool_x[start : start + n]), pool_y[start : start + n]
         else:
             labels = asked[start : start + n] if conditional else None
-            images = model.decode(model.sample_z(n, generator=gen), labels)  # (n, 1, size, size)
+            images = model.decode(model.sample_z(n, gen, truncation), labels)  # (n, 1, size, size)
         metrics.update_fake(images, labels)
         if cas:
             kept.append((to_classifier_input(images).half(), labels))  # 28 px, half the memory
@@ -151,6 +159,7 @@ def evaluate(
             "image_size": size,
             "data_source": str(source),
             "seed": seed,
+            "truncation": truncation,
             "seconds": round(time.perf_counter() - t0, 1),
         }
     )
@@ -197,6 +206,9 @@ def main(argv: list[str] | None = None) -> dict:
         help="add the Classification Accuracy Score (conditional models) and its real-data ceiling",
     )
     p.add_argument("--cas_epochs", type=int, default=CAS_EPOCHS, help="epochs of each CAS classifier")
+    p.add_argument(
+        "--truncation", type=float, default=1.0, help="in (0, 1]: score samples drawn as `generate --truncation` draws"
+    )
     args = p.parse_args(argv)
     if args.cas_epochs != CAS_EPOCHS and not args.cas:
         p.error(f"--cas_epochs sets the training of --cas, which is off; add --cas, got --cas_epochs {args.cas_epochs}")
@@ -212,6 +224,7 @@ def main(argv: list[str] | None = None) -> dict:
             args.pretrained,
             cas=args.cas,
             cas_epochs=args.cas_epochs,
+            truncation=args.truncation,
         )
     except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
         p.error(str(err))  # one line on stderr, exit status 2

@@ -3,6 +3,7 @@
     gan-lightning generate --ckpt_path RUN/checkpoints/last.ckpt --digits 3 7 --n_per_digit 16 --seed 0 --out grid.png
     gan-lightning generate --ckpt_path RUN/checkpoints/last.ckpt --n 64 --out samples.npz
     gan-lightning generate --pretrained mnist-cgan --digits 3 7 --out digits.png      # shipped, offline
+    gan-lightning generate --pretrained mnist-cgan --truncation 0.8 --out typical.png  # fewer odd digits
 
 `--pretrained` takes a shipped name (`gan_lightning.sharing.pretrained`), a folder written by
 `gan-lightning export --format hf`, or a Hugging Face Hub repo id.
@@ -11,7 +12,9 @@ A conditional checkpoint draws one grid row per digit (all ten by default); an u
 draws `--n` images. `.npz` holds `images` (N, 1, H, W) float32 in [-1, 1] and `labels` (N,) int64
 (-1 for an unconditional model). The same seed gives the same images: the noise comes from a
 seeded `torch.Generator` on the CPU, where the model always runs here (checkpoints made on a GPU
-load with `map_location="cpu"`). Bad input ends with one line on stderr and exit code 2.
+load with `map_location="cpu"`). `--truncation` < 1 pulls the noise toward its mean (the truncation
+trick): more typical, more often label-correct digits, less variety. Bad input ends with one line on
+stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ import numpy as np
 import torch
 
 from gan_lightning.callbacks.sinks import grid_image, to_grid
+from gan_lightning.checks import check_interval
 from gan_lightning.modules import GAN, model_class
+from gan_lightning.modules.stages import truncate
 from gan_lightning.reliability.checkpoints import CheckpointError, read_checkpoint, saved_model_name
 from gan_lightning.sharing.pretrained import PRETRAINED
 
@@ -90,13 +95,15 @@ def add_source_arguments(parser: argparse.ArgumentParser, required: bool = True)
 
 
 # -- sampling --------------------------------------------------------------------------------
-def cpu_noise(model: GAN, n: int, generator: torch.Generator) -> torch.Tensor:
+def cpu_noise(model: GAN, n: int, generator: torch.Generator, truncation: float = 1.0) -> torch.Tensor:
     """`model.sample_z`'s noise (n, latent_dim), drawn on the CPU whatever device the model is on,
     so a seed gives the same numbers on every machine (`predict` draws while the model is on a GPU)."""
     shape = (n, model.hparams.latent_dim)
     if model.hparams.noise == "uniform":
-        return torch.rand(shape, generator=generator)
-    return torch.randn(shape, generator=generator)
+        z = torch.rand(shape, generator=generator)
+    else:
+        z = torch.randn(shape, generator=generator)
+    return truncate(z, truncation, model.hparams.noise)
 
 
 def sample_inputs(
@@ -106,12 +113,14 @@ def sample_inputs(
     n: int = 100,
     seed: int = 0,
     names: tuple[str, str, str] = ("digits", "n_per_digit", "n"),
+    truncation: float = 1.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Noise (N, latent_dim) and labels (N,) (-1 for an unconditional model), on the CPU.
 
     A conditional model gets `n_per_digit` of each of `digits` (default: every class), digit-major
     so that a grid with `n_per_digit` columns has one row per digit; an unconditional model gets
     `n` and takes no digits. `names`: how the caller calls these three arguments, for the errors.
+    `truncation`: see `gan_lightning.modules.stages.truncate` (1: the noise as drawn).
     """
     conditional = getattr(model, "conditional", False)
     digits_name, per_digit_name, n_name = names
@@ -129,7 +138,7 @@ def sample_inputs(
         labels = torch.tensor(digits).repeat_interleave(n_per_digit)  # (len(digits) * k,)
     else:
         labels = torch.full((n,), -1)
-    return cpu_noise(model, len(labels), torch.Generator().manual_seed(seed)), labels.long()
+    return cpu_noise(model, len(labels), torch.Generator().manual_seed(seed), truncation), labels.long()
 
 
 def generate_images(
@@ -138,6 +147,7 @@ def generate_images(
     n_per_digit: int | None = None,
     n: int | None = None,
     seed: int = 0,
+    truncation: float = 1.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Images (N, C, H, W) in [-1, 1] and labels (N,) (-1 for an unconditional model); see `sample_inputs`.
 
@@ -146,6 +156,7 @@ def generate_images(
     Raises:
         GenerateError: a count that is not a positive integer, a digit out of range, or a setting the
             model cannot use (`digits`/`n_per_digit` for an unconditional model, `n` for a conditional one).
+        ValueError: `truncation` outside (0, 1].
     """
     if getattr(model, "conditional", False):
         kind, unused = "a conditional GAN, which draws n_per_digit images of each digit", {"n": n}
@@ -157,7 +168,7 @@ def generate_images(
             raise GenerateError(f"{name}: this model is {kind}; got {name}={value}")
     n_per_digit = 10 if n_per_digit is None else n_per_digit
     n = 100 if n is None else n
-    z, labels = sample_inputs(model, digits, n_per_digit, n, seed)
+    z, labels = sample_inputs(model, digits, n_per_digit, n, seed, truncation=truncation)
     model = model.cpu()
     images = model.decode(z.to(model.dtype), labels if getattr(model, "conditional", False) else None)
     return images.float(), labels
@@ -214,6 +225,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, help="unconditional model: number of images (default 100)")
     p.add_argument("--nrow", type=int, help="PNG: images per row (default: n_per_digit, or sqrt(n))")
     p.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same images")
+    p.add_argument(
+        "--truncation",
+        type=float,
+        default=1.0,
+        help="in (0, 1]: pull the noise toward its mean; below 1, more typical digits, less variety (default 1: off)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     return p
 
@@ -226,15 +243,17 @@ def main(argv: list[str] | None = None) -> None:
         check_out(out, args.overwrite)
         if args.nrow is not None and args.nrow <= 0:
             raise GenerateError(f"nrow must be a positive integer, got {args.nrow!r}")
+        check_interval("truncation", args.truncation, 0.0, 1.0, lo_open=True)  # before the model loads
         model = load_source(args.ckpt_path, args.pretrained)
-        images, labels = generate_images(model, args.digits, args.n_per_digit, args.n, args.seed)
+        images, labels = generate_images(model, args.digits, args.n_per_digit, args.n, args.seed, args.truncation)
         conditional = getattr(model, "conditional", False)
         nrow = args.nrow or ((args.n_per_digit or 10) if conditional else math.ceil(math.sqrt(len(labels))))
         write_output(images, labels, out, nrow, args.overwrite)
     except ValueError as err:  # GenerateError, and the pretrained / checkpoint loaders' one-line errors
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     what = f"digits {sorted(set(labels.tolist()))}" if conditional else "unconditional"
-    print(f"wrote {len(labels)} images ({what}, seed {args.seed}) to {out}")
+    truncated = f", truncation {args.truncation:g}" if args.truncation != 1 else ""
+    print(f"wrote {len(labels)} images ({what}, seed {args.seed}{truncated}) to {out}")
 
 
 if __name__ == "__main__":

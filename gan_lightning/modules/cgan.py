@@ -100,12 +100,17 @@ class ConditionalGAN(GAN):
 
     @torch.no_grad()
     def sample(
-        self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+        self,
+        n: int,
+        labels: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+        truncation: float = 1.0,
     ) -> torch.Tensor:
-        """`n` images of the given labels (n,) (default: 0, 1, ..., 9, 0, 1, ...); eval mode."""
+        """`n` images of the given labels (n,) (default: 0, 1, ..., 9, 0, 1, ...); eval mode; `truncation`
+        as in `GAN.sample`."""
         if labels is None:
             labels = torch.arange(n, device=self.device) % self.hparams.num_classes
         labels = self.check_labels(labels)
         if len(labels) != n:
             raise ValueError(f"labels: need one label per sample ({n}), got {len(labels)}")
-        return self.decode(self.sample_z(n, generator), labels)
+        return self.decode(self.sample_z(n, generator, truncation), labels)

@@ -2,7 +2,9 @@
 `gan-lightning predict` (Lightning's test and predict stages), which draw through it.
 
 - sampling: every image the project shows (grids, metrics, `generate`, `export`, predict) is drawn
-  by `decode`: eval mode, no grad, the averaged generator when the model keeps one.
+  by `decode`: eval mode, no grad, the averaged generator when the model keeps one. `truncate` is the
+  truncation trick for the sampling commands: noise pulled toward its mean, fewer odd digits for
+  less variety (measured in docs/sharing.md); training never uses it.
 - test: the model's samples scored against the data module's test split with the validation
   metrics (`SampleQuality`: FID, KID, IS, modes, class accuracy, diversity), logged as ``test/...``,
   whatever the model's ``metrics`` switch says (that one only saves validation time). A fresh
@@ -16,7 +18,28 @@ from __future__ import annotations
 
 import torch
 
+from gan_lightning.checks import check_interval
 from gan_lightning.metrics.validation import SampleQuality
+
+# The mean of each noise distribution (`GANSettings.noise`): what truncation pulls the noise toward.
+NOISE_MEAN = {"normal": 0.0, "uniform": 0.5}
+
+
+def truncate(z: torch.Tensor, truncation: float, noise: str = "normal") -> torch.Tensor:
+    """The truncation trick: noise (n, latent_dim) moved toward its distribution's mean,
+    ``mean + truncation * (z - mean)``. 1 leaves it as drawn; smaller values give more typical,
+    more often label-correct digits at the cost of variety (a higher FID).
+
+    Raises:
+        ValueError: `truncation` outside (0, 1], or an unknown `noise`.
+    """
+    check_interval("truncation", truncation, 0.0, 1.0, lo_open=True)
+    if noise not in NOISE_MEAN:
+        raise ValueError(f"noise must be one of {tuple(NOISE_MEAN)}, got {noise!r}")
+    if truncation == 1:
+        return z
+    mean = NOISE_MEAN[noise]
+    return mean + truncation * (z - mean)
 
 
 class EvaluationStages:
@@ -25,12 +48,17 @@ class EvaluationStages:
     # -- sampling: eval mode, no grad, the EMA generator when kept ----------------------------------
     @torch.no_grad()
     def sample(
-        self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+        self,
+        n: int,
+        labels: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+        truncation: float = 1.0,
     ) -> torch.Tensor:
-        """`n` images (n, C, H, W) in [-1, 1] in eval mode; pass a `torch.Generator` to reproduce them."""
+        """`n` images (n, C, H, W) in [-1, 1] in eval mode; pass a `torch.Generator` to reproduce them
+        and `truncation` < 1 for more typical digits (see `truncate`)."""
         if labels is not None:
             raise ValueError("labels: an unconditional GAN takes no labels; use a ConditionalGAN checkpoint")
-        return self.decode(self.sample_z(n, generator), None)
+        return self.decode(self.sample_z(n, generator, truncation), None)
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

@@ -43,8 +43,10 @@ def test_evaluate_without_cas_has_the_manifold_metrics_only(tmp_path, capsys):
     [
         (["--cas_epochs", "2"], "--cas_epochs sets the training of --cas, which is off; add --cas, got --cas_epochs 2"),
         (["--cas", "--cas_epochs", "0"], "cas_epochs must be a positive integer, got 0"),
+        (["--truncation", "0.8"], "truncation: --real scores real digits, which are drawn from no noise; got 0.8"),
+        (["--truncation", "-1"], "truncation must be a number in (0, 1], got -1.0"),
     ],
-    ids=["cas_off", "bad_epochs"],
+    ids=["cas_off", "bad_epochs", "truncation_real", "truncation_negative"],
 )
 def test_cas_flag_errors(args, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -60,3 +62,25 @@ def test_cas_needs_a_conditional_model(tmp_path, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "cas: the Classification Accuracy Score needs a conditional model" in err and "holds a GAN" in err
+
+
+def test_evaluate_scores_truncated_samples(tmp_path, capsys):
+    ckpt = _checkpoint(tmp_path, GAN)
+    outs = {}
+    for psi in ("1", "0.5"):
+        main(
+            [
+                "evaluate",
+                "--ckpt_path",
+                str(ckpt),
+                "--n_samples",
+                "100",
+                "--data_dir",
+                str(tmp_path),
+                "--truncation",
+                psi,
+            ]
+        )
+        outs[psi] = json.loads(capsys.readouterr().out)
+    assert outs["1"]["truncation"] == 1.0 and outs["0.5"]["truncation"] == 0.5
+    assert outs["1"]["fid"] != outs["0.5"]["fid"]  # the same seed, other noise: other samples

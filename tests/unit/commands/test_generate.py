@@ -15,7 +15,7 @@ from PIL import Image
 
 from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.commands.cli import main
-from gan_lightning.commands.generate import generate_images, load_model
+from gan_lightning.commands.generate import generate_images, load_model, sample_inputs
 from tests.helpers import save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -68,6 +68,23 @@ def test_same_seed_same_images_and_labels_as_asked(ckpts):
     assert labels.tolist() == [3, 3, 3, 3, 7, 7, 7, 7]
 
 
+def test_truncation_pulls_the_noise_toward_its_mean(ckpts):
+    model = load_model(ckpts["cgan"])
+    plain, _ = generate_images(model, digits=[3], n_per_digit=4, seed=0)
+    one, _ = generate_images(model, digits=[3], n_per_digit=4, seed=0, truncation=1.0)
+    half, _ = generate_images(model, digits=[3], n_per_digit=4, seed=0, truncation=0.5)
+    assert torch.equal(plain, one) and not torch.allclose(plain, half)  # 1 is off; below 1 changes the draw
+    z, _ = sample_inputs(model, [3], 4, seed=0)
+    z_half, _ = sample_inputs(model, [3], 4, seed=0, truncation=0.5)
+    assert torch.allclose(z_half, 0.5 * z)  # normal noise: its mean is 0
+    drawn = model.sample(4, torch.full((4,), 3), torch.Generator().manual_seed(0), truncation=0.5)
+    assert torch.allclose(drawn, half)  # the module's own sampling draws the same truncated noise
+    uniform = GAN(arch="mlp", g_hidden=[8], d_hidden=[8], latent_dim=6, noise="uniform")
+    u = uniform.sample_z(5, torch.Generator().manual_seed(0))
+    u_half = uniform.sample_z(5, torch.Generator().manual_seed(0), truncation=0.5)
+    assert torch.allclose(u_half, 0.5 + 0.5 * (u - 0.5))  # uniform noise on [0, 1): its mean is 0.5
+
+
 def test_overwrite_replaces_only_when_asked(ckpts, tmp_path):
     out = tmp_path / "x.png"
     out.write_bytes(b"keep me")
@@ -99,6 +116,8 @@ def test_overwrite_replaces_only_when_asked(ckpts, tmp_path):
         ("cgan", ["--out", "{tmp}/exists.png"], "already exists; pass --overwrite to replace it"),
         ("cgan", ["--out", "{tmp}/a_file/grid.png"], "out: cannot create the folder"),
         ("cgan", ["--digits", "three"], "argument --digits: invalid int value: 'three'"),
+        ("cgan", ["--truncation", "0"], r"truncation must be a number in \(0, 1\], got 0\.0"),
+        ("gan", ["--truncation", "1.5"], r"truncation must be a number in \(0, 1\], got 1\.5"),
     ],
     ids=[
         "digit-12",
@@ -119,6 +138,8 @@ def test_overwrite_replaces_only_when_asked(ckpts, tmp_path):
         "existing-output",
         "unwritable-dir",
         "not-a-number",
+        "truncation-zero",
+        "truncation-above-1",
     ],
 )
 def test_bad_input_is_one_line_with_exit_code_2(ckpts, tmp_path, capsys, ckpt, extra, match):
