@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from lightning.pytorch.utilities import rank_zero_warn
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import nn
 
 from gan_lightning.checks import attached_trainer, check_data_matches
@@ -235,6 +235,10 @@ class GAN(
         super().on_train_start()
         self.rng.restore()  # as late as possible: sanity validation ran already
         start_next_epoch_after_last_batch(self.trainer)  # Lightning's count after a last-batch resume
+        changed = optim.apply_configured_rates(self)  # a resume restored the checkpoint's rates
+        if changed:
+            note = "resumed with other learning rates than the checkpoint's; the configured ones apply: "
+            rank_zero_info(note + ", ".join(changed))
 
     def on_train_end(self) -> None:
         super().on_train_end()

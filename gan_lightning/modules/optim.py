@@ -12,6 +12,11 @@ batches comes from the trainer's bound:
   clock ends the run first, `GAN.on_train_end` warns at which rate it stopped (resuming goes on);
 - ``max_time`` alone (or no bound at all): refused. A wall-clock limit can end the run at any batch,
   so no schedule fixed in batches would reach 0 at its end; bound such runs by epochs or steps.
+
+Resuming (`fit --ckpt_path`) restores the optimizers' state, learning rates included; a ``lr_g`` /
+``lr_d`` configured for the resumed run that differs from the checkpoint's is then applied on top
+(`apply_configured_rates`, with a note), never dropped: that is how a long run gets a lower-rate
+final phase.
 """
 
 from __future__ import annotations
@@ -117,6 +122,38 @@ def unfinished_decay(module: Any) -> str | None:
         f"(trainer.max_time or an interruption came first); the learning rates stopped at {factor:.3g} of their "
         "start, not 0 (resuming the run goes on with the decay)"
     )
+
+
+def apply_configured_rates(module: Any) -> list[str]:
+    """After a resume: give each optimizer the learning rate its net is configured with (``lr_g``,
+    ``lr_d``) where the restored state holds another. With ``lr_decay`` the configured rate becomes
+    the schedule's base rate and the decay goes on from the batch it reached, at this run's length
+    (from the first batch, not after it). Returns one note per
+    rate changed ("lr_g: 0.0002 -> 5e-05"); none for a fresh run or an unchanged config."""
+    optimizers = module.optimizers()
+    schedulers = module.lr_schedulers() if module.hparams.lr_decay != "none" else None
+    notes = []
+    for i, name in enumerate(("lr_g", "lr_d")):
+        opt = optimizers[i].optimizer if hasattr(optimizers[i], "optimizer") else optimizers[i]  # Lightning's wrapper
+        wanted = float(module.hparams[name])
+        if schedulers is not None:
+            scheduler = schedulers[i]
+            restored = scheduler.base_lrs[0]
+            scheduler.base_lrs = [wanted] * len(scheduler.base_lrs)
+            for group, factor in zip(opt.param_groups, scheduler.lr_lambdas):
+                group["initial_lr"] = wanted
+                # The schedule's rate at the batch it reached, for this run's length (a resume may extend it).
+                group["lr"] = wanted * factor(scheduler.last_epoch)
+            if math.isclose(restored, wanted, rel_tol=1e-9):
+                continue
+        else:
+            restored = opt.param_groups[0]["lr"]
+            if math.isclose(restored, wanted, rel_tol=1e-9):
+                continue
+            for group in opt.param_groups:
+                group["lr"] = wanted
+        notes.append(f"{name}: {restored:g} -> {wanted:g}")
+    return notes
 
 
 @contextmanager

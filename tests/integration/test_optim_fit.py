@@ -90,3 +90,52 @@ def test_max_time_without_lr_decay_trains(tmp_path, tiny_dm):
     model = GAN(**TINY)
     tiny_trainer(tmp_path, max_epochs=1, max_time={"minutes": 5}).fit(model, tiny_dm)
     assert model.generator_steps == 2
+
+
+class _Rates(L.Callback):
+    """The optimizers' learning rates at the first training batch of a run."""
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if not hasattr(self, "first"):
+            self.first = _lrs(trainer)
+
+
+def _first_run(tmp_path, tiny_dm, **hparams):
+    trainer = tiny_trainer(tmp_path, max_epochs=None, max_steps=8, limit_train_batches=20)
+    trainer.fit(GAN(**hparams, **TINY), tiny_dm)
+    path = tmp_path / "first.ckpt"
+    trainer.save_checkpoint(path)
+    return path
+
+
+def test_resume_applies_the_configured_learning_rates_with_a_note(tmp_path, tiny_dm, caplog):
+    ckpt = _first_run(tmp_path, tiny_dm)  # lr_g = lr_d = 2e-4
+    rates = _Rates()
+    trainer = tiny_trainer(tmp_path, max_epochs=None, max_steps=12, limit_train_batches=20, callbacks=[rates])
+    with caplog.at_level("INFO"):
+        trainer.fit(GAN(lr_g=5e-5, lr_d=1e-4, **TINY), tiny_dm, ckpt_path=ckpt)
+    assert rates.first == pytest.approx([5e-5, 1e-4])  # not the checkpoint's 2e-4
+    assert "the configured ones apply: lr_g: 0.0002 -> 5e-05, lr_d: 0.0002 -> 0.0001" in caplog.text
+
+
+def test_resume_with_the_same_rates_changes_nothing(tmp_path, tiny_dm, caplog):
+    ckpt = _first_run(tmp_path, tiny_dm)
+    rates = _Rates()
+    trainer = tiny_trainer(tmp_path, max_epochs=None, max_steps=12, limit_train_batches=20, callbacks=[rates])
+    with caplog.at_level("INFO"):
+        trainer.fit(GAN(**TINY), tiny_dm, ckpt_path=ckpt)
+    assert rates.first == pytest.approx([2e-4, 2e-4]) and "configured ones apply" not in caplog.text
+
+
+def test_resume_with_lr_decay_scales_the_schedule_from_where_it_was(tmp_path, tiny_dm):
+    # 8 of 16 steps (4 of 8 batches) of a linear decay from 2e-4: the factor is 0.5 at the resume.
+    trainer = tiny_trainer(tmp_path, max_epochs=None, max_steps=8, limit_train_batches=20)
+    trainer.fit(GAN(lr_decay="linear", **TINY), tiny_dm)
+    path = tmp_path / "half.ckpt"
+    trainer.save_checkpoint(path)
+    rates = _Rates()
+    resumed = tiny_trainer(tmp_path, max_epochs=None, max_steps=16, limit_train_batches=20, callbacks=[rates])
+    model = GAN(lr_decay="linear", lr_g=1e-4, **TINY)
+    resumed.fit(model, tiny_dm, ckpt_path=path)
+    assert rates.first == pytest.approx([0.5 * 1e-4, 0.5 * 2e-4])  # G's base halved, D's kept; same factor
+    assert _lrs(resumed) == pytest.approx([0.0, 0.0], abs=1e-12)  # and the decay still ends at 0
