@@ -140,7 +140,7 @@ def apply_configured_rates(module: Any) -> list[str]:
             scheduler = schedulers[i]
             restored = scheduler.base_lrs[0]
             scheduler.base_lrs = [wanted] * len(scheduler.base_lrs)
-            for group, factor in zip(opt.param_groups, scheduler.lr_lambdas):
+            for group, factor in zip(opt.param_groups, scheduler.lr_lambdas, strict=True):
                 group["initial_lr"] = wanted
                 # The schedule's rate at the batch it reached, for this run's length (a resume may extend it).
                 group["lr"] = wanted * factor(scheduler.last_epoch)
