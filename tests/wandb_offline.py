@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 
 from wandb.proto import wandb_internal_pb2
@@ -17,7 +18,19 @@ _HEADER = 7
 _FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
 
 
-def records(path: str | Path) -> list[wandb_internal_pb2.Record]:
+def records(path: str | Path, timeout: float = 60.0) -> list[wandb_internal_pb2.Record]:
+    """The file's records once W&B has finished writing it: its writer is another process, which on a
+    loaded machine may still be flushing after `wandb.finish()` returns, so read until the run's
+    closing ``exit`` record is there (or `timeout` seconds have passed: then what is there)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        parsed = _read(path)
+        if (parsed and parsed[-1].WhichOneof("record_type") == "exit") or time.monotonic() > deadline:
+            return parsed
+        time.sleep(0.5)
+
+
+def _read(path: str | Path) -> list[wandb_internal_pb2.Record]:
     data = Path(path).read_bytes()
     assert data[:4] == b":W&B", f"{path} is not a W&B run file"
     pos, pieces, out = _HEADER, b"", []
