@@ -31,7 +31,7 @@ import torch
 from gan_lightning.callbacks.sinks import grid_image, to_grid
 from gan_lightning.checks import check_interval
 from gan_lightning.modules import GAN, model_class
-from gan_lightning.modules.stages import truncate
+from gan_lightning.modules.stages import draw_noise
 from gan_lightning.reliability.checkpoints import CheckpointError, read_checkpoint, saved_model_name
 from gan_lightning.sharing.pretrained import PRETRAINED
 
@@ -98,12 +98,7 @@ def add_source_arguments(parser: argparse.ArgumentParser, required: bool = True)
 def cpu_noise(model: GAN, n: int, generator: torch.Generator, truncation: float = 1.0) -> torch.Tensor:
     """`model.sample_z`'s noise (n, latent_dim), drawn on the CPU whatever device the model is on,
     so a seed gives the same numbers on every machine (`predict` draws while the model is on a GPU)."""
-    shape = (n, model.hparams.latent_dim)
-    if model.hparams.noise == "uniform":
-        z = torch.rand(shape, generator=generator)
-    else:
-        z = torch.randn(shape, generator=generator)
-    return truncate(z, truncation, model.hparams.noise)
+    return draw_noise(n, model.hparams, generator, "cpu", truncation)
 
 
 def sample_inputs(

@@ -30,7 +30,7 @@ from gan_lightning.modules.optim import frozen
 from gan_lightning.modules.scalars import TrainingLogs, TrainingScalars
 from gan_lightning.modules.settings import GANSettings
 from gan_lightning.modules.speed import SpeedSwitches
-from gan_lightning.modules.stages import EvaluationStages, truncate
+from gan_lightning.modules.stages import EvaluationStages, draw_noise
 from gan_lightning.modules.strategies import check_ddp
 from gan_lightning.modules.techniques import QualityTechniques
 from gan_lightning.nets import build_nets, spectral_normalize
@@ -132,12 +132,7 @@ class GAN(
     # -- the pieces training and sampling share (the sampling path itself: modules/stages.py) ----
     def sample_z(self, n: int, generator: torch.Generator | None = None, truncation: float = 1.0) -> torch.Tensor:
         """Noise (n, latent_dim) on the model's device; `truncation` < 1 pulls it toward its mean (`truncate`)."""
-        shape, dev = (n, self.hparams.latent_dim), self.device
-        if self.hparams.noise == "uniform":
-            z = torch.rand(shape, generator=generator, device=dev)
-        else:
-            z = torch.randn(shape, generator=generator, device=dev)  # (n, latent_dim)
-        return truncate(z, truncation, self.hparams.noise)
+        return draw_noise(n, self.hparams, generator, self.device, truncation)  # (n, latent_dim)
 
     def sample_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
         return None  # labels for fakes: none for the unconditional GAN

@@ -130,11 +130,11 @@ def apply_configured_rates(module: Any) -> list[str]:
     the schedule's base rate and the decay goes on from the batch it reached, at this run's length
     (from the first batch, not after it). Returns one note per
     rate changed ("lr_g: 0.0002 -> 5e-05"); none for a fresh run or an unchanged config."""
-    optimizers = module.optimizers()
-    schedulers = module.lr_schedulers() if module.hparams.lr_decay != "none" else None
+    trainer = module.trainer
+    schedulers = [c.scheduler for c in trainer.lr_scheduler_configs] if module.hparams.lr_decay != "none" else None
     notes = []
     for i, name in enumerate(("lr_g", "lr_d")):
-        opt = optimizers[i].optimizer if hasattr(optimizers[i], "optimizer") else optimizers[i]  # Lightning's wrapper
+        opt = trainer.optimizers[i]  # the torch optimizer, not Lightning's wrapper
         wanted = float(module.hparams[name])
         if schedulers is not None:
             scheduler = schedulers[i]

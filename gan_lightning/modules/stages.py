@@ -33,13 +33,30 @@ def truncate(z: torch.Tensor, truncation: float, noise: str = "normal") -> torch
     Raises:
         ValueError: `truncation` outside (0, 1], or an unknown `noise`.
     """
+    if truncation == 1:  # the training step's case: no Python checks per batch
+        return z
     check_interval("truncation", truncation, 0.0, 1.0, lo_open=True)
     if noise not in NOISE_MEAN:
         raise ValueError(f"noise must be one of {tuple(NOISE_MEAN)}, got {noise!r}")
-    if truncation == 1:
-        return z
     mean = NOISE_MEAN[noise]
     return mean + truncation * (z - mean)
+
+
+def draw_noise(
+    n: int,
+    hparams,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+    truncation: float = 1.0,
+) -> torch.Tensor:
+    """Noise (n, latent_dim) of the model's ``noise`` kind (hparams ``latent_dim``, ``noise``), truncated
+    by `truncation`: the one draw behind `GAN.sample_z` (the model's device) and `generate` (the CPU)."""
+    shape = (n, hparams.latent_dim)
+    if hparams.noise == "uniform":
+        z = torch.rand(shape, generator=generator, device=device)
+    else:
+        z = torch.randn(shape, generator=generator, device=device)
+    return truncate(z, truncation, hparams.noise)
 
 
 class EvaluationStages:
