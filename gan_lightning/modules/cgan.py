@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from gan_lightning.checks import check_choice, choices
+from gan_lightning.checks import check_choice, check_nonnegative, choices
 from gan_lightning.modules.gan import GAN
 from gan_lightning.nets import LabelEncoder, ProjectionHead
 
@@ -29,6 +30,11 @@ class ConditionalGAN(GAN):
             (conditional BatchNorm, de Vries et al. 2017; the generator of Miyato & Koyama 2018)
             instead of at its input. DCGAN only.
         embed_dim: embedding width (default `num_classes`).
+        class_weight: weight of an auxiliary classification loss on the projection head's class
+            logits (`ProjectionHead.class_logits`; AC-GAN, Odena et al. 2017): D learns to tell the
+            digit of *real* images (cross-entropy with their labels), G learns to make fakes that D
+            reads as the requested digit. Pushes label-correctness; 0: none. Needs
+            ``"projection"`` or ``"cbn"`` conditioning (the head is where the class logits are).
         **kwargs: everything `GAN` takes.
 
     Raises:
@@ -42,12 +48,24 @@ class ConditionalGAN(GAN):
         *args,
         conditioning: Conditioning = "onehot",
         embed_dim: int | None = None,
+        class_weight: float = 0.0,
         **kwargs,
     ) -> None:
         check_choice("conditioning", conditioning, Conditioning)
+        check_nonnegative("class_weight", class_weight)
+        if class_weight > 0 and conditioning not in ("projection", "cbn"):
+            raise ValueError(
+                "class_weight trains the projection head's class logits; set conditioning to 'projection' "
+                f"or 'cbn', got conditioning={conditioning!r}"
+            )
         self._conditioning = (conditioning, embed_dim)
         super().__init__(*args, **kwargs)
         self.save_hyperparameters()
+        self._class_weight = float(class_weight)
+        # The class terms since the last log step, on the device (no sync): sums of the D and G
+        # cross-entropies and of D's accuracy on real digits, and the host counts of each.
+        self._class_sums = torch.zeros(3)
+        self._class_counts = [0, 0]
 
     def build_conditioning(self) -> None:
         kind, embed_dim = self._conditioning
@@ -90,6 +108,44 @@ class ConditionalGAN(GAN):
             return self.discriminator(x, self.d_label(labels))
         features = self.discriminator.features(x)  # (B, F)
         return self.discriminator.head(features).squeeze(1) + self.d_proj(features, labels)  # (B,)
+
+    def score(
+        self, x: torch.Tensor, labels: torch.Tensor | None, real: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """D's logits (B,) and, with ``class_weight``, the weighted class term: on real images D's
+        cross-entropy, on fakes (the G step) G's. One pass through D either way."""
+        if self._class_weight == 0:
+            return self.discriminate(x, labels), None
+        features = self.discriminator.features(x)  # (B, F)
+        logits = self.d_proj.class_logits(features)  # (B, num_classes)
+        projection = logits.gather(1, labels[:, None]).squeeze(1)  # (B,) the projection term of `discriminate`
+        class_loss = F.cross_entropy(logits.float(), labels)  # float: AMP-safe
+        self._note_class_term(class_loss, logits, labels, real)
+        return self.discriminator.head(features).squeeze(1) + projection, self._class_weight * class_loss
+
+    def _note_class_term(self, loss: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor, real: bool) -> None:
+        if self._class_sums.device != loss.device:
+            self._class_sums = self._class_sums.to(loss.device)
+        if real:
+            accuracy = (logits.detach().argmax(1) == labels).float().mean()
+            self._class_sums[0] += loss.detach()
+            self._class_sums[2] += accuracy
+            self._class_counts[0] += 1
+        else:
+            self._class_sums[1] += loss.detach()
+            self._class_counts[1] += 1
+
+    def log_technique_scalars(self) -> None:
+        super().log_technique_scalars()
+        d_count, g_count = self._class_counts
+        if d_count:  # window means, as the losses: D's class loss and accuracy on real digits, G's class loss
+            sums = self._class_sums
+            self.log("train/d_class", sums[0] / d_count, on_step=True, on_epoch=False)
+            self.log("train/d_class_acc", sums[2] / d_count, on_step=True, on_epoch=False)
+            if g_count:
+                self.log("train/g_class", sums[1] / g_count, on_step=True, on_epoch=False)
+            self._class_sums = torch.zeros_like(sums)
+            self._class_counts = [0, 0]
 
     def check_labels(self, labels: torch.Tensor) -> torch.Tensor:
         labels = torch.as_tensor(labels, dtype=torch.long, device=self.device)

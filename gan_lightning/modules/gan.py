@@ -146,6 +146,13 @@ class GAN(
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.discriminator(x)
 
+    def score(
+        self, x: torch.Tensor, labels: torch.Tensor | None, real: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """D's logits (B,) in the training step, and an extra loss term from the same pass (None here;
+        the ConditionalGAN's class term)."""
+        return self.discriminate(x, labels), None
+
     # -- training: sample; D step; G step; EMA ---------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         real, labels = batch  # (B, C, H, W) in [-1, 1], (B,)
@@ -172,9 +179,11 @@ class GAN(
             real_in, fake_in, r1_now = self.d_inputs(real), self.d_inputs(fake), self.r1_due()
             if r1_now:  # R1 differentiates D at the (augmented) real images it scores
                 real_in = real_in.detach().requires_grad_(True)
-            d_real = self.discriminate(real_in, labels)  # (B,) logits
+            d_real, class_loss = self.score(real_in, labels, real=True)  # (B,) logits; the CGAN's class term
             d_fake = self.discriminate(fake_in, fake_labels)
             d_loss = self.loss_fn.d_loss(d_real, d_fake)
+            if class_loss is not None:
+                d_loss = d_loss + class_loss
             if self._gp_weight > 0:  # the penalty's points carry the real batch's labels
                 penalty = gradient_penalty(lambda x: self.discriminate(x, labels), real, fake)
                 d_loss = d_loss + self._gp_weight * penalty
@@ -189,7 +198,10 @@ class GAN(
     def generator_step(self, opt: Any, fake: torch.Tensor, fake_labels: torch.Tensor | None) -> torch.Tensor | None:
         """One G update on the fakes of the D step, D frozen; then the EMA. Returns g_loss; None if skipped."""
         with frozen(self._d_params):
-            g_loss = self.loss_fn.g_loss(self.top_k(self.discriminate(self.d_inputs(fake), fake_labels)))
+            scores, class_loss = self.score(self.d_inputs(fake), fake_labels, real=False)  # (B,)
+            g_loss = self.loss_fn.g_loss(self.top_k(scores))
+            if class_loss is not None:
+                g_loss = g_loss + class_loss
             if not self.apply_loss(opt, g_loss):
                 return None
         self.g_steps.add_(1)  # the saved counter (a buffer); the host copy is what code reads

@@ -11,7 +11,8 @@ BatchNorm instead of entering with the noise.
 
 `ProjectionHead` is the other way into a discriminator (Miyato & Koyama 2018): the label meets
 D's *features* at the end, as an inner product with a learned class embedding, instead of its
-input at the start.
+input at the start. Its inner products with every class embedding are class logits, which the
+CGAN's ``class_weight`` trains as a classifier (an auxiliary classification loss, as in AC-GAN).
 """
 
 from __future__ import annotations
@@ -99,3 +100,8 @@ class ProjectionHead(nn.Module):
 
     def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return (self.embed(labels).to(features.dtype) * features).sum(1)  # (B,)
+
+    def class_logits(self, features: torch.Tensor) -> torch.Tensor:
+        """<embed(c), phi(x)> for every class c: features (B, F) -> (B, num_classes). The row of the
+        true label is `forward`'s term; a softmax over the row reads the head as a classifier."""
+        return features @ self.embed.weight.to(features.dtype).t()  # one weight read: one SN power step

@@ -120,6 +120,12 @@ CASES: list[Case] = [
         r"model.init_args.conditioning must be one of \('onehot', 'embedding', 'projection', 'cbn'\), got 'film'",
     ),
     Case(
+        "`model.init_args.class_weight 0.5` with embedding conditioning (CGAN)",
+        _fit("--model.init_args.class_weight=0.5", config=str(ROOT / "configs" / "cgan_mlp.yaml")),
+        r"class_weight trains the projection head's class logits; set conditioning to 'projection' or 'cbn', "
+        r"got conditioning='embedding'",
+    ),
+    Case(
         "`model.init_args.optimizer rmsprop`",
         _fit("--model.init_args.optimizer=rmsprop"),
         r"model.init_args.optimizer must be one of \('adam', 'sgd'\), got 'rmsprop'",

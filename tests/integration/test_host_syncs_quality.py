@@ -14,7 +14,7 @@ TECHNIQUES = [
     "--model.init_args.conditioning=cbn", "--model.init_args.augment=translation,cutout,color",
     "--model.init_args.augment_p=0.0", "--model.init_args.ada_target=0.6", "--model.init_args.ada_interval=2",
     "--model.init_args.r1_gamma=1.0", "--model.init_args.r1_every=3", "--model.init_args.lecam_weight=0.3",
-    "--model.init_args.topk_decay=0.5",
+    "--model.init_args.topk_decay=0.5", "--model.init_args.class_weight=0.5",
 ]  # fmt: skip
 
 

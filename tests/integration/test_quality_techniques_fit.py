@@ -18,12 +18,15 @@ EVERYTHING = dict(
 
 
 def test_every_technique_trains_together_and_is_saved(tmp_path, tiny_dm):
-    model = ConditionalGAN(conditioning="cbn", **TINY, **SN_D, **EVERYTHING)
+    model = ConditionalGAN(conditioning="cbn", class_weight=0.5, **TINY, **SN_D, **EVERYTHING)
     trainer = tiny_trainer(tmp_path, limit_train_batches=4, max_epochs=2, logger=True, log_every_n_steps=2)
     trainer.fit(model, tiny_dm)
     logged = trainer.logged_metrics
     assert torch.isfinite(logged["train/d_loss_step"]) and torch.isfinite(logged["train/g_loss_step"])
     assert "train/aug_p" in logged and "train/ada_rt" in logged
+    for key in ("train/d_class", "train/g_class"):  # the class terms' window means (class_weight)
+        assert torch.isfinite(logged[key]) and logged[key] > 0
+    assert 0 <= logged["train/d_class_acc"] <= 1
     assert model.d_augment.p.item() > 0  # it moved (D is sure of the reals early on) ...
     assert model.lecam.real.item() != 0  # ... and so did the anchors
     assert model._d_updates == 8

@@ -4,11 +4,12 @@ from unittest.mock import PropertyMock, patch
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.losses import LeCamAnchors, lecam_penalty, r1_penalty, topk_count
 from gan_lightning.nets import DCGANGenerator
-from gan_lightning.nets.conditioning import ConditionalBatchNorm2d
+from gan_lightning.nets.conditioning import ConditionalBatchNorm2d, ProjectionHead
 
 TINY = dict(ngf=8, ndf=8, latent_dim=16)
 SN_D = dict(d_norm="none", spectral_norm=True, loss="hinge")
@@ -152,3 +153,45 @@ def test_bad_technique_arguments_are_one_line_errors(kwargs, message):
 def test_cbn_needs_the_dcgan():
     with pytest.raises(ValueError, match="arch must be 'dcgan' for conditioning 'cbn' .*, got arch='mlp'"):
         ConditionalGAN(conditioning="cbn", arch="mlp")
+
+
+# -- the auxiliary class loss (class_weight) on the projection head ------------------------------
+def test_projection_class_logits_hold_the_projection_term_in_the_label_row():
+    head = ProjectionHead(num_classes=10, feature_dim=6)
+    features, labels = torch.randn(5, 6), torch.tensor([0, 3, 3, 9, 1])
+    logits = head.class_logits(features)  # (5, 10)
+    assert logits.shape == (5, 10)
+    assert torch.allclose(logits.gather(1, labels[:, None]).squeeze(1), head(features, labels), atol=1e-6)
+
+
+@pytest.mark.parametrize("conditioning", ["projection", "cbn"])
+def test_class_weight_adds_the_weighted_cross_entropy_of_the_same_pass(conditioning):
+    model = ConditionalGAN(conditioning=conditioning, class_weight=0.5, **TINY, **SN_D).eval()  # eval: fixed SN
+    x, labels = torch.randn(6, 1, 28, 28), torch.randint(0, 10, (6,))
+    scores, class_loss = model.score(x, labels, real=True)
+    assert torch.allclose(scores, model.discriminate(x, labels), atol=1e-5)
+    logits = model.d_proj.class_logits(model.discriminator.features(x))
+    assert class_loss.item() == pytest.approx(0.5 * F.cross_entropy(logits, labels).item(), rel=1e-5)
+    class_loss.backward()
+    assert model.d_proj.embed.parametrizations.weight.original.grad.abs().sum() > 0  # it trains the head
+
+
+def test_class_weight_0_adds_nothing():
+    model = ConditionalGAN(conditioning="projection", **TINY, **SN_D)
+    assert model.score(torch.randn(2, 1, 28, 28), torch.tensor([1, 2]), real=False)[1] is None
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(conditioning="projection", class_weight=-1.0), "class_weight must be a number >= 0, got -1.0"),
+        (
+            dict(conditioning="onehot", class_weight=0.5),
+            "class_weight trains the projection head's class logits; set conditioning to 'projection' or "
+            "'cbn', got conditioning='onehot'",
+        ),
+    ],
+)
+def test_bad_class_weight_is_a_one_line_error(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ConditionalGAN(**kwargs, **TINY, **SN_D)
