@@ -68,6 +68,7 @@ the classifier's reading is a check, not a guarantee.
 _MODEL_KEYS = (
     "arch",
     "conditioning",
+    "class_weight",
     "image_size",
     "latent_dim",
     "noise",
