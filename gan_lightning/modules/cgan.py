@@ -62,8 +62,9 @@ class ConditionalGAN(GAN):
         super().__init__(*args, **kwargs)
         self.save_hyperparameters()
         self._class_weight = float(class_weight)
-        # The class terms since the last log step, on the device (no sync): sums of the D and G
-        # cross-entropies and of D's accuracy on real digits, and the host counts of each.
+        # The class terms since the last log step, on the device (no sync): sums of D's cross-entropy,
+        # G's cross-entropy and D's accuracy on real digits, and the host counts of D and G terms.
+        # Not a buffer: a "16-true" model would cast it to half and the sums would lose precision.
         self._class_sums = torch.zeros(3)
         self._class_counts = [0, 0]
 
@@ -126,14 +127,13 @@ class ConditionalGAN(GAN):
     def _note_class_term(self, loss: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor, real: bool) -> None:
         if self._class_sums.device != loss.device:
             self._class_sums = self._class_sums.to(loss.device)
-        if real:
+        loss, zero = loss.detach(), loss.new_zeros(())
+        if real:  # one add per step: (D's loss, -, D's accuracy on the real batch)
             accuracy = (logits.detach().argmax(1) == labels).float().mean()
-            self._class_sums[0] += loss.detach()
-            self._class_sums[2] += accuracy
-            self._class_counts[0] += 1
+            self._class_sums += torch.stack([loss, zero, accuracy])
         else:
-            self._class_sums[1] += loss.detach()
-            self._class_counts[1] += 1
+            self._class_sums += torch.stack([zero, loss, zero])
+        self._class_counts[0 if real else 1] += 1
 
     def log_technique_scalars(self) -> None:
         super().log_technique_scalars()
