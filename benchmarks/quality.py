@@ -47,7 +47,7 @@ RUN_COLUMNS = [("steps (G)", "g_steps", 0), ("epochs", "epochs", 0), ("FID", "fi
                ("class_acc", "class_acc", 3), ("modes", "modes", 0), ("KL(unif)", "kl_uniform", 3), ("IS", "is", 2),
                ("diversity", "diversity", 2), ("class_fid", "class_fid", 2), ("precision", "precision", 3),
                ("recall", "recall", 3), ("density", "density", 3), ("coverage", "coverage", 3), ("CAS", "cas", 3),
-               ("CAS real", "cas_real", 3)]  # fmt: skip
+               ("CAS real", "cas_real", 3), ("purity", "sample_cluster_purity", 3)]  # fmt: skip
 # Metrics summarised over seeds, with their table heading and digits.
 SUMMARY = {
     "fid": ("FID", 2),
@@ -65,6 +65,7 @@ SUMMARY = {
     "modes": ("modes", 1),
     "class_fid": ("class_fid", 2),
     "g_steps": ("steps (G)", 0),
+    "sample_cluster_purity": ("cluster purity", 3),  # self-conditioned models
 }
 LOWER_IS_BETTER = {"fid", "kid", "kl_uniform", "class_fid"}
 ONE_IS_BEST = {"diversity", "density"}  # 1 is real-like; the worst seed is the farthest from 1

@@ -10,10 +10,11 @@ import importlib
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["GAN", "ConditionalGAN", "MNISTDataModule", "__version__"]
+__all__ = ["GAN", "ConditionalGAN", "SelfConditionedGAN", "MNISTDataModule", "__version__"]
 _LAZY = {
     "GAN": "gan_lightning.modules",
     "ConditionalGAN": "gan_lightning.modules",
+    "SelfConditionedGAN": "gan_lightning.modules",
     "MNISTDataModule": "gan_lightning.data.datamodule",
 }
 

@@ -48,6 +48,7 @@ from gan_lightning.reliability.runs import find_last_checkpoint  # noqa: E402
 from gan_lightning.sharing.pretrained import ASSETS, PRETRAINED  # noqa: E402
 
 KEEP = ("fid", "kid", "class_acc", "modes", "kl_uniform", "is", "diversity", "diversity_min", "class_fid")
+KEEP += ("precision", "recall", "sample_cluster_purity", "sample_cluster_nmi")
 
 
 def run(args: list[str], env: dict, capture: bool = False) -> str:

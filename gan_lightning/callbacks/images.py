@@ -149,10 +149,11 @@ class ScheduledImages(Callback):
 
 
 class ImageGridLogger(ScheduledImages):
-    """The classic figure: a fixed batch of samples; for a conditional model one row per digit.
+    """The classic figure: a fixed batch of samples; for a conditional model one row per digit, for a
+    self-conditioned one one row per cluster it found.
 
     Args:
-        columns: images per row (per digit for a conditional model).
+        columns: images per row (per digit for a conditional model, per cluster for a self-conditioned one).
         rows: rows of an unconditional model's grid (a conditional one has one per class).
         every_n_epochs, every_n_steps, at_start, seed, save_png, name: see `ScheduledImages`.
 
@@ -179,6 +180,10 @@ class ImageGridLogger(ScheduledImages):
         self.columns, self.rows = columns, rows
 
     def make_inputs(self, pl_module, generator):
+        if getattr(pl_module, "clustered", False):  # one row per discovered cluster (SelfConditionedGAN)
+            ids = torch.arange(pl_module.label_count, device=pl_module.device).repeat_interleave(self.columns)
+            # The ids ride along: a re-clustering changes the clusters' arcs of noise, not the rows.
+            return pl_module.noise_in_clusters(ids, generator), ids, self.columns
         if getattr(pl_module, "conditional", False):
             classes = pl_module.hparams.num_classes
             labels = torch.arange(classes, device=pl_module.device).repeat_interleave(self.columns)  # (C * k,)

@@ -18,8 +18,11 @@ always reported. `--cas` adds the Classification Accuracy Score of a conditional
 (`metrics.cas`): a fresh classifier trained for `--cas_epochs` on the scored samples with the
 labels they were asked for, its accuracy on the test split as `cas`, and the same training on as
 many real training digits as `cas_real` (the ceiling); two trainings, about two minutes per 10,000
-samples on one CPU thread. `--truncation PSI` scores samples drawn as `generate --truncation PSI`
-draws them (noise pulled toward its mean): the price in variety of more typical digits.
+samples on one CPU thread. A self-conditioned model also reports how its clusters line up with the
+digits: `sample_cluster_purity` (the share of samples that show their cluster's most common digit,
+as the classifier reads them) and `sample_cluster_nmi`. `--truncation PSI` scores samples drawn as
+`generate --truncation PSI` draws them (noise pulled toward its mean): the price in variety of more
+typical digits.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pathlib import Path
 import torch
 
 from gan_lightning.checks import check_interval
+from gan_lightning.clustering import nmi, purity
 from gan_lightning.commands.generate import OneLineParser, add_source_arguments, load_source
 from gan_lightning.data import load_split, mnist_or_sample, resize, to_unit_range
 from gan_lightning.metrics.cas import CAS_EPOCHS, classification_accuracy_score
@@ -139,17 +143,25 @@ def evaluate(
     order = torch.randperm(len(test_y), generator=gen)
     asked = test_y[order[torch.arange(n_samples) % len(test_y)]]
     kept: list[tuple[torch.Tensor, torch.Tensor]] = []  # the scored samples, for CAS
+    clustered = real is None and getattr(model, "clustered", False)
+    read: list[tuple[torch.Tensor, torch.Tensor]] = []  # a self-conditioned model's (cluster, digit read) pairs
     for start, n in _batches(n_samples, batch_size):
         if real is not None:
             images, labels = to_unit_range(pool_x[start : start + n]), pool_y[start : start + n]
         else:
             labels = asked[start : start + n] if conditional else None
-            images = model.decode(model.sample_z(n, gen, truncation), labels)  # (n, 1, size, size)
+            z = model.sample_z(n, gen, truncation)
+            images = model.decode(z, labels)  # (n, 1, size, size)
+            if clustered:  # labels only measure: the digit the classifier reads in each cluster's samples
+                read.append((model.clusters_of(z), metrics.classify(images).argmax(1).cpu()))
         metrics.update_fake(images, labels)
         if cas:
             kept.append((to_classifier_input(images).half(), labels))  # 28 px, half the memory
 
     result = metrics.compute()
+    if clustered:
+        ids, digits = (torch.cat(parts) for parts in zip(*read, strict=True))
+        result.update({"sample_cluster_purity": purity(ids, digits), "sample_cluster_nmi": nmi(ids, digits)})
     if cas:
         result.update(_cas(kept, source, test_x, test_y, cas_epochs, seed))
     result.update(

@@ -143,10 +143,12 @@ def generate_images(
     n: int | None = None,
     seed: int = 0,
     truncation: float = 1.0,
+    cluster: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Images (N, C, H, W) in [-1, 1] and labels (N,) (-1 for an unconditional model); see `sample_inputs`.
 
-    `n_per_digit` defaults to 10 and `n` to 100.
+    `n_per_digit` defaults to 10 and `n` to 100. `cluster`: a self-conditioned model's images all from
+    this one of its clusters (`SelfConditionedGAN.noise_in_clusters`); by default from all of them.
 
     Raises:
         GenerateError: a count that is not a positive integer, a digit out of range, or a setting the
@@ -161,10 +163,17 @@ def generate_images(
     for name, value in unused.items():  # a setting this model cannot use is an error, never ignored
         if value is not None:
             raise GenerateError(f"{name}: this model is {kind}; got {name}={value}")
+    if cluster is not None and not getattr(model, "clustered", False):
+        raise GenerateError(f"cluster: only a SelfConditionedGAN has clusters, this model is {kind}; got {cluster}")
     n_per_digit = 10 if n_per_digit is None else n_per_digit
     n = 100 if n is None else n
     z, labels = sample_inputs(model, digits, n_per_digit, n, seed, truncation=truncation)
     model = model.cpu()
+    if cluster is not None:  # the same seed's noise, its angle redrawn inside the cluster's arc
+        clusters = model.label_count
+        if isinstance(cluster, bool) or not isinstance(cluster, int) or not 0 <= cluster < clusters:
+            raise GenerateError(f"cluster must be in 0..{clusters - 1} (the model's clusters), got {cluster!r}")
+        z = model.noise_in_clusters(torch.full((n,), cluster), torch.Generator().manual_seed(seed), truncation)
     images = model.decode(z.to(model.dtype), labels if getattr(model, "conditional", False) else None)
     return images.float(), labels
 
@@ -218,6 +227,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--digits", type=int, nargs="+", help="conditional model: digits to draw (default: all)")
     p.add_argument("--n_per_digit", type=int, help="conditional model: images per digit (default 10)")
     p.add_argument("--n", type=int, help="unconditional model: number of images (default 100)")
+    p.add_argument("--cluster", type=int, help="self-conditioned model: draw all images from this cluster")
     p.add_argument("--nrow", type=int, help="PNG: images per row (default: n_per_digit, or sqrt(n))")
     p.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same images")
     p.add_argument(
@@ -240,13 +250,17 @@ def main(argv: list[str] | None = None) -> None:
             raise GenerateError(f"nrow must be a positive integer, got {args.nrow!r}")
         check_interval("truncation", args.truncation, 0.0, 1.0, lo_open=True)  # before the model loads
         model = load_source(args.ckpt_path, args.pretrained)
-        images, labels = generate_images(model, args.digits, args.n_per_digit, args.n, args.seed, args.truncation)
+        images, labels = generate_images(
+            model, args.digits, args.n_per_digit, args.n, args.seed, args.truncation, args.cluster
+        )
         conditional = getattr(model, "conditional", False)
         nrow = args.nrow or ((args.n_per_digit or 10) if conditional else math.ceil(math.sqrt(len(labels))))
         write_output(images, labels, out, nrow, args.overwrite)
     except ValueError as err:  # GenerateError, and the pretrained / checkpoint loaders' one-line errors
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     what = f"digits {sorted(set(labels.tolist()))}" if conditional else "unconditional"
+    if args.cluster is not None:
+        what += f", cluster {args.cluster}"
     truncated = f", truncation {args.truncation:g}" if args.truncation != 1 else ""
     print(f"wrote {len(labels)} images ({what}, seed {args.seed}{truncated}) to {out}")
 

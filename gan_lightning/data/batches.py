@@ -19,7 +19,7 @@ from gan_lightning.data.sampler import EpochSampler
 
 
 class DeviceBatches:
-    """Iterable of `(images (B, 1, H, W) in [-1, 1], labels (B,))` on `images.device`.
+    """Iterable of `(images (B, 1, H, W) in [-1, 1], labels (B,)[, indices (B,)])` on `images.device`.
 
     Args:
         images, labels: (N, H, W) uint8 and (N,) int64, on the device that trains.
@@ -29,6 +29,7 @@ class DeviceBatches:
         rank, world_size: this process's place in DDP (0 and 1 without DDP).
         epoch: returns the epoch that is starting (the trainer's `current_epoch`): the
             permutation is a function of (seed, epoch), so resumed runs draw the same batches.
+        with_index: batches also carry the images' indices (B,), as `TensorImages` does.
     """
 
     def __init__(
@@ -42,6 +43,7 @@ class DeviceBatches:
         rank: int = 0,
         world_size: int = 1,
         epoch: Callable[[], int] = lambda: 0,
+        with_index: bool = False,
     ) -> None:
         if images.dtype != torch.uint8 or images.dim() != 3 or len(images) != len(labels):
             raise ValueError(
@@ -53,6 +55,7 @@ class DeviceBatches:
         self.images, self.labels = images, labels.to(images.device)
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.seed, self.rank, self.world_size, self.epoch = seed, rank, world_size, epoch
+        self.with_index = with_index
         self.sampler = EpochSampler(len(labels), seed, rank, world_size, shuffle=shuffle)
         # As DistributedSampler(drop_last=False): every rank gets ceil(N / world) indices, padding by wrap-around.
         self.per_rank = self.sampler.num_samples
@@ -71,10 +74,11 @@ class DeviceBatches:
         self.sampler.set_epoch(self.epoch())
         return torch.tensor(list(self.sampler), dtype=torch.long).to(self.images.device)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         idx = self.indices()
         start = self._resume[1] if self._resume is not None and self._resume[0] == self.epoch() else 0
         self._resume = None
         for b in range(start, len(self)):
             take = idx[b * self.batch_size : (b + 1) * self.batch_size]  # (B,)
-            yield to_unit_range(self.images[take]), self.labels[take]
+            batch = (to_unit_range(self.images[take]), self.labels[take])
+            yield (*batch, take) if self.with_index else batch

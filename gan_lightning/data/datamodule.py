@@ -19,7 +19,7 @@ import torch
 from lightning.pytorch.trainer.states import TrainerFn
 from torch.utils.data import DataLoader, TensorDataset
 
-from gan_lightning.checks import check_choice, check_nonnegative_int, check_positive_int, choices
+from gan_lightning.checks import check_bool, check_choice, check_nonnegative_int, check_positive_int, choices
 from gan_lightning.data.batches import DeviceBatches
 from gan_lightning.data.datasets import TensorImages, balanced_subset, batch_collate
 from gan_lightning.data.files import FULL_SIZE, load_split, locate, resolve_source
@@ -36,7 +36,8 @@ IMAGE_SIZES = choices(ImageSize)
 
 
 class MNISTDataModule(L.LightningDataModule):
-    """MNIST / Fashion-MNIST at 28 or 64 px; batches `(images (B,1,H,W) in [-1,1], labels (B,))`.
+    """MNIST / Fashion-MNIST at 28 or 64 px; batches `(images (B,1,H,W) in [-1,1], labels (B,))`
+    (and `indices (B,)` with ``indices``).
 
     Args:
         dataset: ``"mnist"`` or ``"fashion_mnist"``.
@@ -54,6 +55,8 @@ class MNISTDataModule(L.LightningDataModule):
             there (`gan_lightning.data.DeviceBatches`, DDP-sharded, reshuffled every epoch)
             instead of a DataLoader. ``"auto"``: on CUDA when it takes under a quarter of the free
             GPU memory; ``True`` also on CPU (no DataLoader, no workers).
+        indices: training batches carry each image's index in the training set as a third element,
+            `(images, labels, indices (B,))`: what `SelfConditionedGAN` looks its clusters up by.
         predict_digits, predict_n_per_digit, predict_n, predict_seed: what `gan-lightning predict`
             draws, as `gan-lightning generate`'s ``--digits``, ``--n_per_digit``, ``--n``, ``--seed``:
             a conditional model `predict_n_per_digit` images of each digit (default: all ten), an
@@ -80,6 +83,7 @@ class MNISTDataModule(L.LightningDataModule):
         predict_n: int = 100,
         predict_seed: int = 0,
         train_subset: int | None = None,
+        indices: bool = False,
     ) -> None:
         super().__init__()
         check_choice("dataset", dataset, Dataset_)
@@ -90,6 +94,7 @@ class MNISTDataModule(L.LightningDataModule):
             check_positive_int(name, locals()[name])
         check_positive_int("val_samples", val_samples, optional=True)
         check_positive_int("train_subset", train_subset, optional=True)
+        check_bool("indices", indices)
         bad = [d for d in predict_digits or [] if not 0 <= d < self.num_classes]
         if bad:
             raise ValueError(f"predict_digits must be digits in 0..{self.num_classes - 1}, got {bad}")
@@ -97,7 +102,7 @@ class MNISTDataModule(L.LightningDataModule):
         self.device_resident = device_resident
         self.dataset, self.data_dir, self.image_size = dataset, Path(data_dir), image_size
         self.batch_size, self.download, self.num_workers = batch_size, download, num_workers
-        self.val_samples, self.train_subset = val_samples, train_subset
+        self.val_samples, self.train_subset, self.indices = val_samples, train_subset, indices
         self.predict_digits, self.predict_n_per_digit = predict_digits, predict_n_per_digit
         self.predict_n, self.predict_seed = predict_n, predict_seed
         self.source: Path | None = None  # where the data was read from, set in setup()
@@ -139,7 +144,7 @@ class MNISTDataModule(L.LightningDataModule):
         if self.train_subset is not None:
             keep = balanced_subset(train_y, self.train_subset, self.num_classes)
             train_x, train_y = train_x[keep], train_y[keep]
-        self.train_set = TensorImages(resize(train_x, self.image_size), train_y)
+        self.train_set = TensorImages(resize(train_x, self.image_size), train_y, with_index=self.indices)
         self.val_set = TensorImages(resize(test_x, self.image_size), test_y)
 
     def train_dataloader(self) -> DataLoader | DeviceBatches:
@@ -222,6 +227,7 @@ class MNISTDataModule(L.LightningDataModule):
             rank=trainer.global_rank,
             world_size=trainer.world_size,
             epoch=lambda: trainer.current_epoch,
+            with_index=self.indices,
         )
 
     def val_dataloader(self) -> DataLoader:

@@ -34,22 +34,24 @@ class TensorImages(Dataset):
     """Holds (N, H, W) uint8 images and (N,) labels; hands out whole batches in [-1, 1].
 
     `__getitems__` lets the DataLoader fetch a batch with one indexing op instead of N
-    `__getitem__` calls and a collate: no per-sample Python work in the hot path.
+    `__getitem__` calls and a collate: no per-sample Python work in the hot path. With `with_index`
+    a batch also carries each image's index (B,): what a model that keeps a per-image table
+    (`SelfConditionedGAN`'s clusters) looks its entries up by.
     """
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
-        self.images, self.labels = images, labels
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, with_index: bool = False) -> None:
+        self.images, self.labels, self.with_index = images, labels, with_index
 
     def __len__(self) -> int:
         return len(self.labels)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = self.__getitems__([i])
-        return x[0], y[0]
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, ...]:
+        return tuple(part[0] for part in self.__getitems__([i]))
 
-    def __getitems__(self, idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitems__(self, idx: list[int]) -> tuple[torch.Tensor, ...]:
         idx_t = torch.as_tensor(idx)
-        return to_unit_range(self.images[idx_t]), self.labels[idx_t]  # (B, 1, H, W) in [-1, 1], (B,)
+        batch = (to_unit_range(self.images[idx_t]), self.labels[idx_t])  # (B, 1, H, W) in [-1, 1], (B,)
+        return (*batch, idx_t) if self.with_index else batch
 
 
 def batch_collate(batch):  # __getitems__ already returned the batch

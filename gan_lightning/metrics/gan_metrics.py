@@ -110,6 +110,10 @@ class GANMetrics(nn.Module):
         with torch.autocast(x.device.type, enabled=False):  # fp32 whatever the trainer's precision
             return self.classifier.features_and_logits(x)  # (N, 128), (N, 10)
 
+    def classify(self, images: torch.Tensor) -> torch.Tensor:
+        """The classifier's logits (N, 10) of images (N, 1, H, W) in [-1, 1]."""
+        return self._classify(images)[1]
+
     @torch.no_grad()
     def update_real(self, images: torch.Tensor, labels: torch.Tensor) -> None:
         """Real digits (N, 1, H, W) in [-1, 1] with their labels (N,)."""

@@ -68,9 +68,14 @@ class ConditionalGAN(GAN):
         self._class_sums = torch.zeros(3)
         self._class_counts = [0, 0]
 
+    @property
+    def label_count(self) -> int:
+        """How many labels the nets read: the data's classes (the clusters, in `SelfConditionedGAN`)."""
+        return self.hparams.num_classes
+
     def build_conditioning(self) -> None:
         kind, embed_dim = self._conditioning
-        n = self.hparams.num_classes
+        n = self.label_count
         self.g_cond_mode = "cbn" if kind == "cbn" else "concat"  # cbn: G reads the label in its BatchNorms
         # Separate encoders: G and D learn their own embeddings (one-hot has no parameters).
         if kind in ("projection", "cbn"):  # G: one-hot label; D: no input conditioning, a projection head instead
@@ -85,7 +90,7 @@ class ConditionalGAN(GAN):
     def build_nets(self) -> tuple[nn.Module, nn.Module]:
         g, d = super().build_nets()
         # The projection's embedding has one entry per feature of D's last layer.
-        self.d_proj = ProjectionHead(self.hparams.num_classes, d.feature_dim) if self.d_label is None else None
+        self.d_proj = ProjectionHead(self.label_count, d.feature_dim) if self.d_label is None else None
         return g, d
 
     # The label encoders train with the net that reads them, and the EMA averages G's with it.
@@ -96,7 +101,7 @@ class ConditionalGAN(GAN):
         return [self.discriminator, self.d_label if self.d_label is not None else self.d_proj]
 
     def sample_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        return torch.randint(0, self.hparams.num_classes, (n,), generator=generator, device=self.device)
+        return torch.randint(0, self.label_count, (n,), generator=generator, device=self.device)
 
     def generate(
         self, z: torch.Tensor, labels: torch.Tensor | None = None, g: nn.ModuleDict | None = None
@@ -147,11 +152,13 @@ class ConditionalGAN(GAN):
             self._class_sums = torch.zeros_like(sums)
             self._class_counts = [0, 0]
 
+    label_rule = "labels must be digits"  # how `check_labels` names what the labels are
+
     def check_labels(self, labels: torch.Tensor) -> torch.Tensor:
         labels = torch.as_tensor(labels, dtype=torch.long, device=self.device)
-        bad = labels[(labels < 0) | (labels >= self.hparams.num_classes)]
+        bad = labels[(labels < 0) | (labels >= self.label_count)]
         if bad.numel():
-            raise ValueError(f"labels must be digits in 0..{self.hparams.num_classes - 1}, got {bad.tolist()}")
+            raise ValueError(f"{self.label_rule} in 0..{self.label_count - 1}, got {bad.tolist()}")
         return labels
 
     @torch.no_grad()

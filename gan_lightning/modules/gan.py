@@ -59,7 +59,8 @@ class GAN(
         ValueError: a bad setting, in one line naming it, what is allowed and what was given.
     """
 
-    conditional = False
+    conditional = False  # takes digits (ConditionalGAN)
+    clustered = False  # conditions on clusters it finds itself (SelfConditionedGAN)
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)  # GANSettings: checked, saved as self.hparams
@@ -137,6 +138,14 @@ class GAN(
     def sample_labels(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
         return None  # labels for fakes: none for the unconditional GAN
 
+    def fake_labels(self, z: torch.Tensor) -> torch.Tensor | None:
+        """The labels of the fakes drawn from noise `z` (n, latent_dim) in a training step."""
+        return self.sample_labels(len(z))
+
+    def read_batch(self, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(real images, the labels the nets read) of a training batch ``(images, labels[, indices])``."""
+        return batch[0], batch[1]
+
     def generate(
         self, z: torch.Tensor, labels: torch.Tensor | None = None, g: nn.ModuleDict | None = None
     ) -> torch.Tensor:
@@ -155,10 +164,11 @@ class GAN(
 
     # -- training: sample; D step; G step; EMA ---------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        real, labels = batch  # (B, C, H, W) in [-1, 1], (B,)
+        real, labels = self.read_batch(batch)  # (B, C, H, W) in [-1, 1], (B,)
         opt_g, opt_d = self.optimizers()
         g_turn = (batch_idx + 1) % self.hparams.n_critic == 0
-        z, fake_labels = self.sample_z(real.size(0)), self.sample_labels(real.size(0))
+        z = self.sample_z(real.size(0))
+        fake_labels = self.fake_labels(z)
         with torch.set_grad_enabled(g_turn):  # on a G turn the G step reuses these fakes: one G forward
             fake = self.generate(z, fake_labels)  # (B, C, H, W)
 

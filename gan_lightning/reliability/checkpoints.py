@@ -148,23 +148,28 @@ def read_checkpoint(path: str | Path, argument: str = "ckpt_path") -> dict:
 
 
 def saved_model_name(hparams: dict) -> str:
-    """'GAN' or 'ConditionalGAN', from a checkpoint's saved hyperparameters."""
+    """'GAN', 'ConditionalGAN' or 'SelfConditionedGAN', from a checkpoint's saved hyperparameters."""
     from gan_lightning.modules import model_class  # the modules import this file
 
     class_path = str(hparams.get("_class_path", ""))
     if class_path:  # written by LightningCLI
         return model_class(class_path).__name__
+    if "clusters" in hparams:  # only SelfConditionedGAN saves `clusters`
+        return "SelfConditionedGAN"
     return "ConditionalGAN" if "conditioning" in hparams else "GAN"  # only ConditionalGAN saves `conditioning`
 
 
 def check_model_kind(cls: type, checkpoint: dict, where: str = "checkpoint") -> None:
-    """`cls` (GAN or ConditionalGAN) is the kind of model that wrote `checkpoint`."""
+    """`cls` (GAN, ConditionalGAN or SelfConditionedGAN) is the kind of model that wrote `checkpoint`."""
     saved = saved_model_name(checkpoint.get("hyper_parameters") or {})
-    want = "ConditionalGAN" if getattr(cls, "conditional", False) else "GAN"
+    if getattr(cls, "clustered", False):
+        want = "SelfConditionedGAN"
+    else:
+        want = "ConditionalGAN" if getattr(cls, "conditional", False) else "GAN"
     if saved != want:
         raise CheckpointError(
-            f"{where} holds a {saved} but the model is a {want} (conditional: {saved == 'ConditionalGAN'} vs "
-            f"{want == 'ConditionalGAN'}); load it with {saved}.load_from_checkpoint or use a matching config"
+            f"{where} holds a {saved} but the model is a {want}; "
+            f"load it with {saved}.load_from_checkpoint or use a matching config"
         )
 
 

@@ -67,6 +67,9 @@ the classifier's reading is a check, not a guarantee.
 # Hyperparameters worth a line in the card (all of them are in config.json).
 _MODEL_KEYS = (
     "arch",
+    "clusters",
+    "cluster_features",
+    "recluster_every",
     "conditioning",
     "class_weight",
     "image_size",
@@ -92,6 +95,7 @@ _METRIC_COLUMNS = (
     ("kl_uniform", "KL uniform"),
     ("is", "IS"),
     ("diversity", "diversity"),
+    ("sample_cluster_purity", "cluster purity"),
 )
 
 
@@ -147,6 +151,13 @@ def model_card(hparams: dict, info: dict, model_ref: str, class_name: str, weigh
     )
     if conditional:
         summary += " Ask for a digit (0-9), get that digit."
+    if class_name == "SelfConditionedGAN":
+        summary += (
+            f" It is self-conditioned: trained on {hparams.get('clusters')} clusters that k-means found in its "
+            f"training images ({hparams.get('cluster_features')}), without labels; it draws from noise alone, "
+            "and `--cluster K` draws from one cluster. `cluster purity` is the share of samples that show "
+            "their cluster's most common digit, as the classifier reads them."
+        )
     data = ModelCardData(
         library_name="gan_lightning",
         license="apache-2.0",
@@ -167,7 +178,7 @@ def model_card(hparams: dict, info: dict, model_ref: str, class_name: str, weigh
         sample_image="sample.png",
         model_ref=model_ref,
         class_name=class_name,
-        generate_args="--digits 3 7" if conditional else "--n 64",
+        generate_args="--digits 3 7" if conditional else "--n 64",  # a self-conditioned model: --cluster K too
         python_sample=python_sample,
         weights=weights,
         training_table=_table(list(training.items()), ("run", "")) if training else "Not recorded.",

@@ -63,6 +63,14 @@ class HubMixin(
         """The `g_modules()`-shaped modules samples come from: the averaged copy when there is one."""
         return self.generator_ema.module if self.generator_ema is not None else self.g_modules()
 
+    def sampling_state(self) -> dict[str, torch.Tensor]:
+        """Tensors outside `sampling_modules()` that sampling needs (a self-conditioned model's cluster
+        shares), saved beside the weights under these names."""
+        return {}
+
+    def load_sampling_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Take back what `sampling_state` saved."""
+
     @property
     def hub_info(self) -> dict[str, Any]:
         """What is known beyond the weights: ``training`` (budget, data, steps) and ``metrics``
@@ -93,6 +101,7 @@ class HubMixin(
             if tensor.is_floating_point():  # weights halve; BatchNorm statistics keep their range
                 tensor = tensor.float() if name in buffers else tensor.half()
             state[name] = tensor.contiguous()
+        state.update({name: tensor.detach().cpu().contiguous() for name, tensor in self.sampling_state().items()})
         save_file(state, str(save_directory / pretrained.WEIGHTS_NAME), metadata={"format": "pt"})
         (save_directory / "config.json").write_text(json.dumps(self.hub_config(), indent=2) + "\n")
         # The grid is drawn from the weights as saved (float16), so it shows what a user will get.
@@ -196,6 +205,8 @@ class HubMixin(
                 )
         model = saved(**{**hparams, **overrides})
         state = load_file(str(folder / pretrained.WEIGHTS_NAME))
+        extra = {name: state.pop(name) for name in model.sampling_state() if name in state}
+        model.load_sampling_state(extra)
         targets = [model.g_modules()] + ([model.generator_ema.module] if model.generator_ema is not None else [])
         for target in targets:
             reference = target.state_dict()

@@ -9,9 +9,9 @@ import torch
 import yaml
 
 import gan_lightning
-from gan_lightning import GAN, ConditionalGAN
 from gan_lightning.callbacks import ImageGridLogger
 from gan_lightning.commands.cli import main, run_cli
+from gan_lightning.modules import model_class
 from tests.helpers import printed_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def test_config_fits_and_checkpoint_loads(config, tmp_path):
     main(_fit_args(config, tmp_path))
     ckpts = sorted((tmp_path / "runs").rglob("last.ckpt"))
     assert len(ckpts) == 1, ckpts
-    cls = ConditionalGAN if "ConditionalGAN" in config.read_text() else GAN
+    cls = model_class(yaml.safe_load(config.read_text())["model"]["class_path"])
     model = cls.load_from_checkpoint(ckpts[0], map_location="cpu")
     assert type(model) is cls
     size = yaml.safe_load(config.read_text())["data"]["image_size"]

@@ -4,17 +4,18 @@ import json
 
 import pytest
 
-from gan_lightning import GAN, ConditionalGAN, MNISTDataModule
+from gan_lightning import GAN, ConditionalGAN, MNISTDataModule, SelfConditionedGAN
 from gan_lightning.commands.cli import main
 from tests.helpers import tiny_trainer
 
 TINY = dict(ngf=8, ndf=8, latent_dim=16)
 
 
-def _checkpoint(tmp_path, cls):
-    model = cls(**TINY)
+def _checkpoint(tmp_path, cls, **kwargs):
+    model = cls(**TINY, **kwargs)
     trainer = tiny_trainer(tmp_path, limit_train_batches=1)
-    trainer.fit(model, MNISTDataModule(data_dir=str(tmp_path / "data"), download=False, batch_size=16))
+    indices = cls is SelfConditionedGAN  # it looks its clusters up by image index
+    trainer.fit(model, MNISTDataModule(data_dir=str(tmp_path / "data"), download=False, batch_size=16, indices=indices))
     path = tmp_path / f"{cls.__name__}.ckpt"
     trainer.save_checkpoint(path)
     return path
@@ -29,6 +30,15 @@ def test_evaluate_adds_cas_and_its_ceiling(tmp_path, capsys):
         assert isinstance(out[key], float), key
     assert out["cas_train_size"] == 200 and out["cas_real_train_size"] == 200 and out["cas_epochs"] == 1
     assert out["precision"] < 0.2 and out["cas"] < 0.3  # one batch of training: noise, which teaches nothing
+
+
+def test_evaluate_measures_a_self_conditioned_models_clusters_against_the_digits(tmp_path, capsys):
+    ckpt = _checkpoint(tmp_path, SelfConditionedGAN, clusters=5)
+    main(["evaluate", "--ckpt_path", str(ckpt), "--n_samples", "200", "--data_dir", str(tmp_path)])
+    out = json.loads(capsys.readouterr().out)
+    # One batch of training draws much the same blur for every cluster: the classifier reads a few digits.
+    assert 0.1 <= out["sample_cluster_purity"] <= 1 and 0 <= out["sample_cluster_nmi"] <= 1
+    assert out["model"] == "SelfConditionedGAN" and "cas" not in out
 
 
 def test_evaluate_without_cas_has_the_manifold_metrics_only(tmp_path, capsys):

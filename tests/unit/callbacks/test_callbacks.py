@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gan_lightning import GAN, ConditionalGAN
+from gan_lightning import GAN, ConditionalGAN, SelfConditionedGAN
 from gan_lightning.callbacks import ImageGridLogger, LatentInterpolation, LossCurves, TrainingAnimation
 from gan_lightning.callbacks.curves import curves_figure
 from gan_lightning.callbacks.interpolation import slerp
@@ -24,6 +24,14 @@ def test_cgan_grid_has_one_row_per_digit():
 def test_gan_grid_is_rows_by_columns_without_labels():
     z, labels, nrow = ImageGridLogger(columns=4, rows=2).make_inputs(GAN(arch="mlp"), torch.Generator().manual_seed(0))
     assert z.shape == (8, 100) and labels is None and nrow == 4
+
+
+def test_self_conditioned_grid_has_one_row_per_cluster():
+    model = SelfConditionedGAN(ngf=8, ndf=8, clusters=4, metrics=False)
+    z, labels, nrow = ImageGridLogger(columns=3).make_inputs(model, torch.Generator().manual_seed(0))
+    assert z.shape == (12, 100) and nrow == 3
+    assert labels.tolist() == [c for c in range(4) for _ in range(3)]
+    assert torch.equal(model.clusters_of(z), labels)  # the noise lies in its row's cluster
 
 
 def test_slerp_keeps_end_points_and_radius():

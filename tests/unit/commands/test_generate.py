@@ -13,7 +13,7 @@ import torch
 from lightning.pytorch.demos.boring_classes import BoringModel
 from PIL import Image
 
-from gan_lightning import GAN, ConditionalGAN
+from gan_lightning import GAN, ConditionalGAN, SelfConditionedGAN
 from gan_lightning.commands.cli import main
 from gan_lightning.commands.generate import generate_images, load_model, sample_inputs
 from tests.helpers import save_checkpoint
@@ -30,6 +30,9 @@ def ckpts(tmp_path_factory) -> dict[str, Path]:
             tmp, ConditionalGAN(arch="mlp", g_hidden=[32], d_hidden=[32], latent_dim=8), "cgan.ckpt"
         ),
         "gan": save_checkpoint(tmp, GAN(arch="mlp", g_hidden=[32], d_hidden=[32], latent_dim=8), "gan.ckpt"),
+        "selfcond": save_checkpoint(
+            tmp, SelfConditionedGAN(ngf=8, ndf=8, latent_dim=8, clusters=4, metrics=False), "selfcond.ckpt"
+        ),
         "boring": save_checkpoint(tmp, BoringModel(), "boring.ckpt"),  # a Lightning checkpoint, not ours
     }
     torch.save({"state_dict": {}, "hyper_parameters": {"lr": 0.1}}, tmp / "foreign_dict.ckpt")
@@ -49,6 +52,34 @@ def _generate(*args: str) -> None:
 def test_gan_and_cgan_are_told_apart_from_the_checkpoint(ckpts):
     assert type(load_model(ckpts["cgan"])) is ConditionalGAN
     assert type(load_model(ckpts["gan"])) is GAN
+
+
+def test_self_conditioned_draws_from_noise_alone_or_from_one_cluster(ckpts, tmp_path):
+    model = load_model(ckpts["selfcond"])
+    assert type(model) is SelfConditionedGAN
+    everything, labels = generate_images(model, n=8, seed=3)
+    assert labels.tolist() == [-1] * 8  # no digits: an unconditional model
+    assert torch.equal(everything, generate_images(model, n=8, seed=3)[0])
+    one, _ = generate_images(model, n=8, seed=3, cluster=2)
+    z = sample_inputs(model, n=8, seed=3)[0]
+    assert torch.equal(everything, model.decode(z, model.clusters_of(z)))  # each noise through its own cluster
+    in_two = model.noise_in_clusters(torch.full((8,), 2), torch.Generator().manual_seed(3))
+    assert torch.equal(one, model.decode(in_two)) and not torch.equal(one, everything)
+    _generate("--ckpt_path", str(ckpts["selfcond"]), "--n", "4", "--cluster", "1", "--out", str(tmp_path / "c.npz"))
+    assert np.load(tmp_path / "c.npz")["images"].shape == (4, 1, 28, 28)
+
+
+@pytest.mark.parametrize(
+    ("source", "cluster", "message"),
+    [
+        ("gan", 1, "cluster: only a SelfConditionedGAN has clusters, this model is an unconditional GAN"),
+        ("selfcond", 4, r"cluster must be in 0..3 \(the model's clusters\), got 4"),
+        ("selfcond", -1, r"cluster must be in 0..3 \(the model's clusters\), got -1"),
+    ],
+)
+def test_bad_cluster_is_one_line(ckpts, source, cluster, message):
+    with pytest.raises(ValueError, match=message):
+        generate_images(load_model(ckpts[source]), n=4, cluster=cluster)
 
 
 def test_unconditional_png_and_npz(ckpts, tmp_path):

@@ -54,3 +54,17 @@ def test_batches_equal_the_dataloader_pixels_and_drop_the_last():
 def test_device_resident_is_checked():
     with pytest.raises(ValueError, match=r"device_resident must be one of \(True, False, 'auto'\), got 'gpu'"):
         MNISTDataModule(device_resident="gpu")
+
+
+def test_with_index_batches_carry_the_images_indices_on_both_paths():
+    images, labels = _data()
+    x, y, idx = next(iter(DeviceBatches(images, labels, 16, seed=1, with_index=True)))
+    assert torch.equal(y, labels[idx]) and torch.equal(x, TensorImages(images, labels).__getitems__(idx.tolist())[0])
+    x2, y2, idx2 = TensorImages(images, labels, with_index=True).__getitems__([5, 2, 9])
+    assert idx2.tolist() == [5, 2, 9] and torch.equal(y2, labels[[5, 2, 9]])
+    assert len(TensorImages(images, labels, with_index=True)[4]) == 3
+
+
+def test_indices_is_checked():
+    with pytest.raises(ValueError, match="indices must be true or false, got 'yes'"):
+        MNISTDataModule(indices="yes")

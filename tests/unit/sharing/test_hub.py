@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from gan_lightning import GAN, ConditionalGAN
+from gan_lightning import GAN, ConditionalGAN, SelfConditionedGAN
 from gan_lightning.reliability.checkpoints import CheckpointError
 from gan_lightning.sharing.pretrained import PretrainedError, resolve
 
@@ -25,6 +25,7 @@ def _models() -> dict:
         "cgan_mlp_embedding": ConditionalGAN(
             arch="mlp", conditioning="embedding", embed_dim=6, g_hidden=[32], d_hidden=[32], noise="uniform"
         ),
+        "selfcond": SelfConditionedGAN(ngf=8, ndf=8, clusters=4, ema_decay=0.9),
     }
 
 
@@ -35,6 +36,8 @@ def saved(tmp_path_factory) -> dict:
         if model.generator_ema is not None:  # make the EMA differ from the live generator
             for p in model.generator.parameters():
                 p.data.add_(0.05)
+        if model.clustered:  # uneven cluster shares, which sampling must keep
+            model.cluster_cdf = torch.tensor([0.1, 0.5, 0.6, 1.0])
         folder = tmp_path_factory.mktemp(name)
         model.save_pretrained(folder)
         out[name] = (model.eval(), folder)
@@ -46,7 +49,7 @@ def _inputs(model, n: int = 6):
     return z, (torch.arange(n) % 10 if model.conditional else None)
 
 
-@pytest.mark.parametrize("name", ["cgan_dcgan_ema", "gan_mlp", "cgan_mlp_embedding"])
+@pytest.mark.parametrize("name", ["cgan_dcgan_ema", "gan_mlp", "cgan_mlp_embedding", "selfcond"])
 def test_round_trip_draws_the_same_images(saved, name):
     model, folder = saved[name]
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors", "sample.png"]
@@ -57,6 +60,8 @@ def test_round_trip_draws_the_same_images(saved, name):
     assert 0 < diff < FP16_TOLERANCE  # rounded to fp16, nothing more
     live, sampling = loaded.g_modules().state_dict(), loaded.sampling_modules().state_dict()
     assert all(torch.equal(live[k], sampling[k]) for k in sampling)  # the live G holds the saved (EMA) G too
+    if model.clustered:
+        assert torch.equal(loaded.cluster_cdf, model.cluster_cdf)
 
 
 def test_weights_are_the_ema_generator_in_fp16(saved):
