@@ -10,7 +10,7 @@ import onnxruntime
 import pytest
 import torch
 
-from gan_lightning import GAN, ConditionalGAN
+from gan_lightning import GAN, ConditionalGAN, SelfConditionedGAN
 from gan_lightning.commands.cli import main
 from gan_lightning.commands.generate import load_model
 from tests.helpers import save_checkpoint
@@ -28,11 +28,13 @@ def ckpts(tmp_path_factory) -> dict[str, Path]:
         "cgan_mlp_embedding": ConditionalGAN(
             arch="mlp", conditioning="embedding", embed_dim=6, g_hidden=[32], d_hidden=[32], g_output="sigmoid"
         ),
+        "selfcond": SelfConditionedGAN(ngf=8, ndf=8, clusters=4, ema_decay=0.9),
     }
+    models["selfcond"].cluster_cdf = torch.tensor([0.1, 0.5, 0.6, 1.0])  # uneven shares: the graph must keep them
     return {name: save_checkpoint(tmp, model, f"{name}.ckpt") for name, model in models.items()}
 
 
-@pytest.mark.parametrize("name", ["cgan_dcgan", "gan_mlp", "cgan_mlp_embedding"])
+@pytest.mark.parametrize("name", ["cgan_dcgan", "gan_mlp", "cgan_mlp_embedding", "selfcond"])
 def test_onnx_matches_pytorch_at_any_batch_size(ckpts, tmp_path, capsys, name):
     out = tmp_path / "g.onnx"
     main(["export", "--ckpt_path", str(ckpts[name]), "--format", "onnx", "--out", str(out)])
@@ -42,7 +44,7 @@ def test_onnx_matches_pytorch_at_any_batch_size(ckpts, tmp_path, capsys, name):
     names = [i.name for i in session.get_inputs()]
     assert names == (["z", "labels"] if model.conditional else ["z"])
     assert [o.name for o in session.get_outputs()] == ["images"]
-    for n in (1, 7):
+    for n in (1, 7, 64):
         z = torch.randn(n, model.hparams.latent_dim, generator=torch.Generator().manual_seed(n))
         labels = torch.randint(0, 10, (n,), generator=torch.Generator().manual_seed(n))
         feed = {"z": z.numpy(), **({"labels": labels.numpy()} if model.conditional else {})}
