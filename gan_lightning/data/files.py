@@ -52,6 +52,33 @@ def locate(dataset: str, data_dir: str | Path) -> Path | None:
     return None
 
 
+def incomplete(dataset: str, data_dir: str | Path) -> tuple[Path, list[str]] | None:
+    """The first searched folder holding some of `dataset`'s four IDX files but not all, with the
+    missing ones' names; None when every folder holds all of them or none."""
+    for folder in candidate_dirs(dataset, data_dir):
+        stems = [stem for pair in _FILES.values() for stem in pair]
+        missing = [stem for stem in stems if _find(folder, stem) is None]
+        if 0 < len(missing) < len(stems):
+            return folder, missing
+    return None
+
+
+def check_complete(dataset: str, data_dir: str | Path, argument: str = "data_dir") -> None:
+    """Refuse a folder that holds part of the dataset: the user's files are never silently replaced by
+    the shipped sample, and the missing files are named.
+
+    Raises:
+        FileNotFoundError: naming the folder and the missing files.
+    """
+    found = incomplete(dataset, data_dir)
+    if found is not None:
+        folder, missing = found
+        raise FileNotFoundError(
+            f"{argument}: {str(folder)!r} holds some of the {dataset} IDX files but not "
+            f"{', '.join(m + '[.gz]' for m in missing)}; add them (or point {argument} at a folder with all four)"
+        )
+
+
 def mnist_or_sample(data_dir: str | Path, why: str = "", note: Callable[[str], None] | None = None) -> Path:
     """The folder of MNIST's IDX files under `data_dir`, else the sample shipped in the package, saying so.
 
@@ -63,6 +90,7 @@ def mnist_or_sample(data_dir: str | Path, why: str = "", note: Callable[[str], N
     found = locate("mnist", data_dir)
     if found is not None:
         return found
+    check_complete("mnist", data_dir)  # the sample stands in only for a folder with no MNIST file at all
     message = (
         f"MNIST not found under {data_dir}{why}: using the real-MNIST sample shipped with gan_lightning "
         f"({SAMPLE_DIR}: 6,000 training and 2,000 test digits, 10% of MNIST); for full MNIST, put its four IDX "
@@ -97,7 +125,8 @@ def resolve_source(dataset: str, data_dir: Path, download: bool) -> Path:
 
     Raises:
         ValueError: `data_dir` is a file, or (downloading) not writable.
-        FileNotFoundError: Fashion-MNIST found nowhere.
+        FileNotFoundError: Fashion-MNIST found nowhere, or a folder holds some of the files but not all
+            (and the download did not complete them).
     """
     # A data_dir that is (or lies under) a file can hold no IDX files: say so instead of falling back to the sample.
     existing = next(p for p in (data_dir, *data_dir.absolute().parents) if p.exists())
@@ -117,6 +146,7 @@ def resolve_source(dataset: str, data_dir: Path, download: bool) -> Path:
         found = try_download(dataset, data_dir)
         if found is not None:
             return found
+    check_complete(dataset, data_dir, "data.data_dir")
     if dataset == "mnist":
         return mnist_or_sample(data_dir, " and the download failed" if download else "")
     hint = " or `apt-get install dataset-fashion-mnist`" if dataset == "fashion_mnist" else ""

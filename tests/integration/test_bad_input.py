@@ -94,6 +94,11 @@ def _files(tmp: Path) -> None:
                 ) if data is None else target.write_bytes(data)
         images = idx / "train-images-idx3-ubyte"
         images.write_bytes(images.read_bytes()[:5000])
+    partial = tmp / "partial_mnist" / "MNIST" / "raw"  # the user's training files, no test split
+    if not partial.exists():
+        partial.mkdir(parents=True)
+        for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+            (partial / name).write_bytes((ROOT / "gan_lightning" / "assets" / "mnist_sample" / name).read_bytes())
 
 
 GEN = ("generate", "--out", "{tmp}/out.png", "--ckpt_path")
@@ -185,6 +190,12 @@ CASES: list[Case] = [
         "`trainer.default_root_dir` not writable",
         _fit("--trainer.default_root_dir={tmp}/a_file/runs"),
         r"trainer.default_root_dir: cannot write to '.*a_file/runs' \(Not a directory\)",
+    ),
+    Case(
+        "`data.data_dir` with some of the MNIST files",
+        _fit("--data.data_dir={tmp}/partial_mnist", "--data.download=false"),
+        r"data.data_dir: '.*partial_mnist/MNIST/raw' holds some of the mnist IDX files but not "
+        r"t10k-images-idx3-ubyte\[.gz\], t10k-labels-idx1-ubyte\[.gz\]",
     ),
     Case(
         "`data.data_dir` a file",

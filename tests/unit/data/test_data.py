@@ -44,6 +44,31 @@ def test_offline_fallback_warns_and_uses_sample(tmp_path):
     assert dm.source == SAMPLE_DIR
 
 
+STEMS = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+
+
+@pytest.mark.parametrize("layout", ["torchvision", "plain"])
+def test_a_folder_with_some_of_the_files_is_never_replaced_by_the_sample(tmp_path, layout):
+    # The rule, over every way a folder can hold part of MNIST: each non-empty proper subset of the four files.
+    folder = tmp_path / "MNIST" / "raw" if layout == "torchvision" else tmp_path
+    _fake_mnist(folder)
+    for mask in range(1, 15):
+        missing = [stem for i, stem in enumerate(STEMS) if not mask >> i & 1]
+        moved = tmp_path.parent / f"{tmp_path.name}_moved"
+        moved.mkdir(exist_ok=True)
+        for stem in missing:
+            (folder / f"{stem}.gz").rename(moved / f"{stem}.gz")
+        dm = MNISTDataModule(data_dir=str(tmp_path), download=False)
+        with pytest.raises(FileNotFoundError, match="holds some of the mnist IDX files but not") as err:
+            dm.prepare_data()
+        assert all(stem in str(err.value) for stem in missing) and "\n" not in str(err.value)
+        assert str(folder) in str(err.value)
+        with pytest.raises(FileNotFoundError, match=missing[0]):  # evaluate's reader too
+            files.mnist_or_sample(tmp_path)
+        for stem in missing:
+            (moved / f"{stem}.gz").rename(folder / f"{stem}.gz")
+
+
 @pytest.mark.parametrize("layout", ["torchvision", "plain"])
 @pytest.mark.parametrize("gz", [True, False], ids=["gz", "raw"])
 def test_local_files_found(tmp_path, layout, gz):
