@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 
 from gan_lightning.callbacks.images import ImageGridLogger
 from gan_lightning.callbacks.sinks import logging_step, run_dir
+from gan_lightning.reliability.atomic import atomic_output
 from gan_lightning.reliability.runs import fresh_path
 
 _BANNER = 14  # pixel rows above each frame for its "epoch / step" caption
@@ -37,7 +38,10 @@ def write_gif(frames: list[Image.Image], path: Path, fps: float, hold_last_s: fl
     durations[-1] = max(durations[-1], round(1000 * hold_last_s))
     path.parent.mkdir(parents=True, exist_ok=True)
     path = fresh_path(path)
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True)
+    with atomic_output(path, overwrite=False) as f:  # whole or not at all, and never over another file
+        frames[0].save(
+            f, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True
+        )
     return path
 
 

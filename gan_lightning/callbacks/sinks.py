@@ -17,6 +17,7 @@ from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from PIL import Image
 from torchvision.utils import make_grid
 
+from gan_lightning.reliability.atomic import atomic_output
 from gan_lightning.reliability.runs import fresh_path
 
 
@@ -72,5 +73,6 @@ def save_png(grid: torch.Tensor, path: Path) -> Path:
     """Write grid (3, H, W) in [0, 1] as a PNG at `path`, or next to it if that name is taken."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path = fresh_path(path)
-    grid_image(grid).save(path)
+    with atomic_output(path, overwrite=False) as f:  # whole or not at all, and never over another file
+        grid_image(grid).save(f, format="PNG")
     return path

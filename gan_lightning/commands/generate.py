@@ -32,6 +32,7 @@ from gan_lightning.callbacks.sinks import grid_image, to_grid
 from gan_lightning.checks import check_interval
 from gan_lightning.modules import GAN, model_class
 from gan_lightning.modules.stages import draw_noise
+from gan_lightning.reliability.atomic import atomic_output
 from gan_lightning.reliability.checkpoints import CheckpointError, read_checkpoint, saved_model_name
 from gan_lightning.sharing.pretrained import PRETRAINED
 
@@ -196,9 +197,10 @@ def check_out(out: Path, overwrite: bool, argument: str = "out") -> None:
 
 
 def write_output(images: torch.Tensor, labels: torch.Tensor, out: Path, nrow: int, overwrite: bool = False) -> None:
-    """`.png`: one grid, `nrow` images per row; `.npz`: `images` float32 (N, C, H, W) in [-1, 1], `labels` (N,)."""
+    """`.png`: one grid, `nrow` images per row; `.npz`: `images` float32 (N, C, H, W) in [-1, 1], `labels` (N,).
+    The file appears whole or not at all (`atomic_output`): an interrupted write leaves nothing behind."""
     try:
-        with open(out, "wb" if overwrite else "xb") as f:
+        with atomic_output(out, overwrite) as f:
             if out.suffix.lower() == ".png":
                 grid_image(to_grid(images, nrow)).save(f, format="PNG")  # the training grids' look
             else:
@@ -206,7 +208,8 @@ def write_output(images: torch.Tensor, labels: torch.Tensor, out: Path, nrow: in
     except FileExistsError:
         raise GenerateError(f"out: {str(out)!r} already exists; pass --overwrite to replace it") from None
     except OSError as err:
-        raise GenerateError(f"out: cannot write {str(out)!r} ({err.strerror or err})") from None
+        reason = err.strerror or err
+        raise GenerateError(f"out: cannot write {str(out)!r} ({reason}); no partial file was left") from None
 
 
 # -- command line ----------------------------------------------------------------------------
