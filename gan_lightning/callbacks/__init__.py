@@ -2,6 +2,7 @@
 W&B sample tables, and the samples of `predict`."""
 
 from gan_lightning.callbacks.animation import TrainingAnimation
+from gan_lightning.callbacks.best import BestCheckpoint
 from gan_lightning.callbacks.curves import LossCurves
 from gan_lightning.callbacks.images import ImageGridLogger, ScheduledImages
 from gan_lightning.callbacks.interpolation import LatentInterpolation
@@ -10,6 +11,7 @@ from gan_lightning.callbacks.progress import ProgressBar
 from gan_lightning.callbacks.tables import SampleTable
 
 __all__ = [
+    "BestCheckpoint",
     "ImageGridLogger",
     "LatentInterpolation",
     "LossCurves",

@@ -3,6 +3,8 @@
 Here: the tests that train (`fit`); the others are in tests/unit/callbacks/test_callbacks.py.
 """
 
+from pathlib import Path
+
 import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -13,6 +15,8 @@ from gan_lightning import GAN
 from gan_lightning.callbacks import ImageGridLogger, LatentInterpolation, LossCurves, TrainingAnimation
 from tests.helpers import tiny_trainer
 from tests.unit.callbacks.test_callbacks import _cgan
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _grid_side(n: int, size: int = 28, pad: int = 2) -> int:
@@ -152,3 +156,24 @@ def test_loss_curves_take_the_modules_loss(tmp_path, tiny_dm):
     curves = LossCurves()
     tiny_trainer(tmp_path, log_every_n_steps=1, callbacks=[curves]).fit(GAN(arch="mlp", loss="hinge"), tiny_dm)
     assert curves._loss == "hinge" and curves.path.is_file()
+
+
+def test_a_run_without_metrics_validates_and_keeps_last_ckpt_but_no_best(tmp_path, caplog):
+    # The rule: every shipped callback that reads a validation metric stands down when the documented
+    # switch `metrics: false` removes it, instead of failing at the first validation.
+    import yaml
+
+    from gan_lightning.commands.cli import main
+
+    defaults = yaml.safe_load((ROOT / "gan_lightning" / "configs" / "defaults.yaml").read_text())
+    monitored = [c["class_path"] for c in defaults["trainer"]["callbacks"] if "monitor" in c.get("init_args", {})]
+    assert monitored == ["gan_lightning.callbacks.BestCheckpoint"]
+    configs = ROOT / "configs"
+    main([
+        "fit", "--config", str(configs / "gan_mlp.yaml"), "--config", str(configs / "logger" / "csv.yaml"),
+        "--model.init_args.metrics=false", "--trainer.max_epochs=2", "--trainer.limit_train_batches=2",
+        "--trainer.limit_val_batches=2", "--trainer.check_val_every_n_epoch=1",
+        f"--trainer.default_root_dir={tmp_path}", "--data.download=false", f"--data.data_dir={tmp_path / 'data'}",
+    ])  # fmt: skip
+    assert caplog.text.count("no best-checkpoint on val/fid") == 1
+    assert len(list(tmp_path.rglob("last.ckpt"))) == 1 and not list(tmp_path.rglob("best-fid*"))

@@ -84,7 +84,8 @@ def test_model_metric_arguments_are_checked_at_the_door(tmp_path):
 def test_every_config_keeps_last_and_best_fid_checkpoints():
     for config in sorted((ROOT / "configs").glob("*.yaml")):
         cfg = printed_config(config)  # the callbacks come from the shipped defaults stacked under it
-        ckpts = [c["init_args"] for c in cfg["trainer"]["callbacks"] if c["class_path"].endswith("ModelCheckpoint")]
+        kinds = ("ModelCheckpoint", "BestCheckpoint")
+        ckpts = [c["init_args"] for c in cfg["trainer"]["callbacks"] if c["class_path"].endswith(kinds)]
         best = [a for a in ckpts if a.get("monitor") == "val/fid"]
         last = [a for a in ckpts if a.get("save_last")]
         assert len(best) == 1 and (best[0]["mode"], best[0]["save_top_k"]) == ("min", 1), config.name
