@@ -53,6 +53,16 @@ def check_nonnegative_int(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
 
 
+SEED_RANGE = (-(2**63), 2**64 - 1)  # what torch.Generator.manual_seed takes
+
+
+def check_seed(name: str, value: Any) -> None:
+    """Raises ValueError unless `value` is an int a `torch.Generator` can be seeded with (64 bits)."""
+    lo, hi = SEED_RANGE
+    if not _is_int(value) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer in -2**63..2**64-1 (64 bits), got {value!r}")
+
+
 def check_positive(name: str, value: Any, optional: bool = False) -> None:
     """Raises ValueError unless `value` is a finite number > 0 (``None`` too when `optional`)."""
     if optional and value is None:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import torch
 
-from gan_lightning.checks import check_interval
+from gan_lightning.checks import check_interval, check_seed
 from gan_lightning.clustering import nmi, purity
 from gan_lightning.commands.generate import OneLineParser, add_source_arguments, load_source
 from gan_lightning.data import load_split, mnist_or_sample, resize, to_unit_range
@@ -93,6 +93,7 @@ def evaluate(
     if real is not None and real not in REAL_SOURCES:
         raise ValueError(f"real must be one of {REAL_SOURCES}, got {real!r}")
     check_interval("truncation", truncation, 0.0, 1.0, lo_open=True)
+    check_seed("seed", seed)
     if real is not None and truncation != 1:
         raise ValueError(f"truncation: --real scores real digits, which are drawn from no noise; got {truncation}")
     given = [

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from gan_lightning.callbacks.sinks import grid_image, to_grid
-from gan_lightning.checks import check_interval
+from gan_lightning.checks import check_interval, check_seed
 from gan_lightning.modules import GAN, model_class
 from gan_lightning.modules.stages import draw_noise
 from gan_lightning.reliability.atomic import atomic_output
@@ -125,6 +125,7 @@ def sample_inputs(
     for name, value in ((per_digit_name, n_per_digit), (n_name, n)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise GenerateError(f"{name} must be a positive integer, got {value!r}")
+    check_seed("seed", seed)  # data.predict_seed is checked where the data module takes it
     if conditional:
         classes = model.hparams.num_classes
         digits = list(range(classes)) if not digits else list(digits)
@@ -252,6 +253,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.nrow is not None and args.nrow <= 0:
             raise GenerateError(f"nrow must be a positive integer, got {args.nrow!r}")
         check_interval("truncation", args.truncation, 0.0, 1.0, lo_open=True)  # before the model loads
+        check_seed("seed", args.seed)
         model = load_source(args.ckpt_path, args.pretrained)
         images, labels = generate_images(
             model, args.digits, args.n_per_digit, args.n, args.seed, args.truncation, args.cluster

@@ -19,7 +19,14 @@ import torch
 from lightning.pytorch.trainer.states import TrainerFn
 from torch.utils.data import DataLoader, TensorDataset
 
-from gan_lightning.checks import check_bool, check_choice, check_nonnegative_int, check_positive_int, choices
+from gan_lightning.checks import (
+    check_bool,
+    check_choice,
+    check_nonnegative_int,
+    check_positive_int,
+    check_seed,
+    choices,
+)
 from gan_lightning.data.batches import DeviceBatches
 from gan_lightning.data.datasets import TensorImages, balanced_subset, batch_collate
 from gan_lightning.data.files import FULL_SIZE, load_split, locate, resolve_source
@@ -95,6 +102,7 @@ class MNISTDataModule(L.LightningDataModule):
         check_positive_int("val_samples", val_samples, optional=True)
         check_positive_int("train_subset", train_subset, optional=True)
         check_bool("indices", indices)
+        check_seed("predict_seed", predict_seed)
         bad = [d for d in predict_digits or [] if not 0 <= d < self.num_classes]
         if bad:
             raise ValueError(f"predict_digits must be digits in 0..{self.num_classes - 1}, got {bad}")

@@ -124,3 +124,27 @@ def test_check_data_matches_names_the_setting_and_both_values():
     check_data_matches(hparams, None)  # no data module (a bare dataloader): nothing to compare
     with pytest.raises(ValueError, match=r"^image_size: the model was built for 28 but the data module serves 64;"):
         check_data_matches(hparams, SimpleNamespace(image_size=64, num_classes=10))
+
+
+@pytest.mark.parametrize("seed", [2**64, -(2**63) - 1, 1.5, True, "7"])
+def test_seeds_must_fit_a_generator(seed):
+    from gan_lightning.checks import check_seed
+
+    with pytest.raises(ValueError, match=r"seed must be an integer in -2\*\*63..2\*\*64-1 \(64 bits\), got"):
+        check_seed("seed", seed)
+    check_seed("seed", 2**64 - 1)  # the bounds themselves are taken
+    check_seed("seed", -(2**63))
+
+
+def test_every_command_refuses_an_oversized_seed_naming_it(tmp_path):
+    from gan_lightning import GAN, MNISTDataModule
+    from gan_lightning.commands.evaluate import evaluate
+    from gan_lightning.commands.generate import generate_images
+
+    huge = 10**30
+    with pytest.raises(ValueError, match="^seed must be an integer"):
+        generate_images(GAN(arch="mlp", g_hidden=[8], d_hidden=[8], latent_dim=4), n=2, seed=huge)
+    with pytest.raises(ValueError, match="^seed must be an integer"):
+        evaluate(real="train", n_samples=10, seed=huge, data_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="^predict_seed must be an integer"):
+        MNISTDataModule(predict_seed=huge)
