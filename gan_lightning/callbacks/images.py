@@ -154,7 +154,8 @@ class ImageGridLogger(ScheduledImages):
 
     Args:
         columns: images per row (per digit for a conditional model, per cluster for a self-conditioned one).
-        rows: rows of an unconditional model's grid (a conditional one has one per class).
+        rows: rows of an unconditional model's grid (a conditional one has one per class); a self-conditioned
+            one shows this many of its clusters (all of them when it has fewer).
         every_n_epochs, every_n_steps, at_start, seed, save_png, name: see `ScheduledImages`.
 
     Example (YAML, in `trainer.callbacks`)::
@@ -181,7 +182,9 @@ class ImageGridLogger(ScheduledImages):
 
     def make_inputs(self, pl_module, generator):
         if getattr(pl_module, "clustered", False):  # one row per discovered cluster (SelfConditionedGAN)
-            ids = torch.arange(pl_module.label_count, device=pl_module.device).repeat_interleave(self.columns)
+            k = pl_module.label_count  # at most `rows` of them, evenly spread over the ids, when there are more
+            shown = torch.linspace(0, k - 1, min(k, self.rows), device=pl_module.device).round().long()
+            ids = shown.repeat_interleave(self.columns)
             # The ids ride along: a re-clustering changes the clusters' arcs of noise, not the rows.
             return pl_module.noise_in_clusters(ids, generator), ids, self.columns
         if getattr(pl_module, "conditional", False):

@@ -32,6 +32,9 @@ def test_self_conditioned_grid_has_one_row_per_cluster():
     assert z.shape == (12, 100) and nrow == 3
     assert labels.tolist() == [c for c in range(4) for _ in range(3)]
     assert torch.equal(model.clusters_of(z), labels)  # the noise lies in its row's cluster
+    many = SelfConditionedGAN(ngf=8, ndf=8, clusters=400, metrics=False)
+    _, labels, _ = ImageGridLogger(columns=2, rows=5).make_inputs(many, torch.Generator().manual_seed(0))
+    assert labels.tolist() == [c for c in (0, 100, 200, 299, 399) for _ in range(2)]  # rows clusters, spread
 
 
 def test_slerp_keeps_end_points_and_radius():
