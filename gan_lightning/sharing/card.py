@@ -146,7 +146,8 @@ def model_card(hparams: dict, info: dict, model_ref: str, class_name: str, weigh
     arch = "DCGAN" if hparams.get("arch") == "dcgan" else "MLP GAN"
     size = hparams.get("image_size", 28)
     summary = (
-        f"A {kind} {arch} generator of {size} px MNIST digits, trained with gan_lightning "
+        f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} {arch} generator of {size} px MNIST digits, "
+        "trained with gan_lightning "
         "(GANs and conditional GANs on MNIST with PyTorch Lightning)."
     )
     if conditional:
