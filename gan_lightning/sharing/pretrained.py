@@ -21,7 +21,10 @@ ASSETS = Path(__file__).parents[1] / "assets" / "pretrained"
 # name -> (config it was trained with, one line on what it is)
 PRETRAINED: dict[str, tuple[str, str]] = {
     "mnist-cgan": ("configs/cgan_dcgan28.yaml", "conditional DCGAN, 28 px: asks for a digit, draws that digit"),
-    "mnist-gan": ("configs/gan_dcgan28.yaml", "unconditional DCGAN, 28 px: draws any digit"),
+    "mnist-gan": (
+        "configs/gan_dcgan28_selfcond.yaml",
+        "unconditional DCGAN, 28 px, self-conditioned on 400 clusters it found (no labels): draws any digit",
+    ),
 }
 WEIGHTS_NAME = "model.safetensors"
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
