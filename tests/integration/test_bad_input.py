@@ -192,6 +192,12 @@ CASES: list[Case] = [
         r"trainer.default_root_dir: cannot write to '.*a_file/runs' \(Not a directory\)",
     ),
     Case(
+        "two system configs in one command",
+        _fit("--config", str(ROOT / "configs" / "cgan_mlp.yaml")),
+        r"--config: .*/gan_mlp\.yaml and .*/cgan_mlp\.yaml are both system configs \(each names model.class_path\) "
+        r"and would mix; give one system config",
+    ),
+    Case(
         "`data.data_dir` with some of the MNIST files",
         _fit("--data.data_dir={tmp}/partial_mnist", "--data.download=false"),
         r"data.data_dir: '.*partial_mnist/MNIST/raw' holds some of the mnist IDX files but not "
