@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 
 from lightning.pytorch.cli import SaveConfigCallback
 from lightning.pytorch.loggers import WandbLogger as _LightningWandbLogger
-from lightning.pytorch.utilities import rank_zero_only
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 
-from gan_lightning.reliability.runs import claim_version_dir, next_version
+from gan_lightning.reliability.runs import claim_version_dir, fresh_path, next_version
 
 DEFAULT_PROJECT = "gan-lightning"
 _ENV_MODES = {"dryrun": "offline", "run": "online"}  # older spellings of WANDB_MODE
@@ -182,11 +182,18 @@ class SaveConfigToWandb(SaveConfigCallback):
         # Lightning refuses to overwrite an earlier run's config.yaml (good) with a long RuntimeError;
         # say it in one line, naming the setting to change. Happens without a logger (no version_N folders).
         path = Path(trainer.log_dir or ".") / self.config_filename
-        if self.save_to_log_dir and not self.overwrite and trainer.is_global_zero and path.is_file():
-            raise ValueError(
-                f"trainer.default_root_dir: {str(path.parent)!r} already holds a run ({self.config_filename}); "
-                "nothing is overwritten: give a new trainer.default_root_dir, or use a logger (versioned run folders)"
-            )
+        if self.save_to_log_dir and not self.overwrite and path.is_file():
+            if stage == "fit" and self.config.get("ckpt_path"):
+                # A resume in place (no logger: no version_N folders) continues the same run: its config goes
+                # beside the first one (config-1.yaml, ...), which stays as it was.
+                self.config_filename = fresh_path(path).name
+                rank_zero_info(f"resuming in {str(path.parent)!r}: this part's config is {self.config_filename}")
+            elif trainer.is_global_zero:
+                raise ValueError(
+                    f"trainer.default_root_dir: {str(path.parent)!r} already holds a run ({self.config_filename}); "
+                    "nothing is overwritten: give a new trainer.default_root_dir, use a logger (versioned run "
+                    "folders), or resume this run with --ckpt_path last"
+                )
         super().setup(trainer, pl_module, stage)
 
     def save_config(self, trainer, pl_module, stage: str) -> None:

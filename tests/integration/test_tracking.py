@@ -127,6 +127,14 @@ def test_no_logger_preset_writes_pngs_into_the_root(tmp_path, capsys):
         main(_fit_args(tmp_path, "--config", str(ROOT / "configs" / "logger" / "none.yaml")))
     assert info.value.code == 2
     assert "already holds a run (config.yaml); nothing is overwritten" in capsys.readouterr().err
+    # resuming it in place is the same run: it continues, and the first config stays as it was
+    first_config = (tmp_path / "config.yaml").read_text()
+    none = ("--config", str(ROOT / "configs" / "logger" / "none.yaml"))
+    main([*_fit_args(tmp_path, *none), "--ckpt_path", "last", "--trainer.max_epochs=2"])
+    resumed = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert (resumed["epoch"], resumed["global_step"]) == (1, 8)  # continued, not restarted
+    assert (tmp_path / "config.yaml").read_text() == first_config
+    assert "max_epochs: 2" in (tmp_path / "config-1.yaml").read_text()
 
 
 # -- generate on the checkpoint of the W&B run ---------------------------------------------------
