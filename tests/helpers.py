@@ -46,3 +46,23 @@ def printed_config(*configs) -> dict:
         main(args)
     assert exit_info.value.code in (0, None)
     return yaml.safe_load(out.getvalue())
+
+
+def record_losses(model, generator: bool = True) -> list[float]:
+    """Wrap `model.loss_fn` so that every D loss (and G loss, with `generator`) is appended, as a float, to
+    the returned list: what the exact-resume tests compare bit for bit."""
+    from gan_lightning.losses import GANLoss
+
+    losses: list[float] = []
+    inner = model.loss_fn
+
+    def recorded(fn):
+        def call(*args):
+            loss = fn(*args)
+            losses.append(loss.item())
+            return loss
+
+        return call
+
+    model.loss_fn = GANLoss(recorded(inner.d_loss), recorded(inner.g_loss) if generator else inner.g_loss)
+    return losses

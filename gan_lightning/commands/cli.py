@@ -18,7 +18,6 @@ import re
 import signal
 import sys
 from importlib import resources
-from pathlib import Path
 from typing import NoReturn
 
 import yaml
@@ -31,6 +30,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from gan_lightning.callbacks.predictions import SampleWriter
 from gan_lightning.callbacks.progress import ProgressBar
 from gan_lightning.checks import choices, one_of
+from gan_lightning.commands.configs import check_one_system
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.data.datamodule import DeviceResident
 from gan_lightning.loggers import SaveConfigToWandb
@@ -251,38 +251,6 @@ EXTRA_COMMANDS: dict[str, str] = {
     "evaluate": "gan_lightning.commands.evaluate:main",
     "export": "gan_lightning.commands.export:main",
 }
-
-
-def config_files(args: list[str]) -> list[str]:
-    """The files given as ``--config FILE`` / ``--config=FILE``, in order."""
-    found = []
-    for i, arg in enumerate(args):
-        if arg == "--config" and i + 1 < len(args):
-            found.append(args[i + 1])
-        elif arg.startswith("--config="):
-            found.append(arg.split("=", 1)[1])
-    return found
-
-
-def check_one_system(args: list[str]) -> None:
-    """Two system configs (each naming ``model.class_path``) would merge into a run with settings from both:
-    refuse that, naming them. Presets (logger, trainer, recipes) name no model and stack freely.
-    Files that do not read are left to the parser, which names them."""
-    systems = []
-    for path in config_files(args):
-        try:
-            content = yaml.safe_load(Path(path).read_text())
-        except (OSError, yaml.YAMLError, UnicodeDecodeError):
-            continue
-        model = content.get("model") if isinstance(content, dict) else None
-        if isinstance(model, dict) and "class_path" in model:
-            systems.append(path)
-    if len(systems) > 1:
-        raise ValueError(
-            f"--config: {' and '.join(systems)} are both system configs (each names model.class_path) and would "
-            "mix; give one system config, then presets that change it (configs/logger, configs/trainer, "
-            "configs/recipes) or --model.init_args.* overrides"
-        )
 
 
 def main(argv: list[str] | None = None) -> None:

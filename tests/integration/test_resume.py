@@ -18,9 +18,8 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from gan_lightning import ConditionalGAN, MNISTDataModule
-from gan_lightning.losses import GANLoss
 from gan_lightning.reliability.shutdown import GracefulShutdown, TrainingInterrupted
-from tests.helpers import tiny_trainer
+from tests.helpers import record_losses, tiny_trainer
 
 BATCHES, EPOCHS = 4, 3
 
@@ -32,20 +31,7 @@ def _model_and_data(
     model = ConditionalGAN(
         arch="mlp", g_hidden=[32], d_hidden=[32], conditioning="embedding", d_dropout=0.3, metrics=False
     )
-    losses: list[float] = []
-    inner = model.loss_fn
-
-    def d_loss(real, fake):
-        loss = inner.d_loss(real, fake)
-        losses.append(loss.item())
-        return loss
-
-    def g_loss(fake):
-        loss = inner.g_loss(fake)
-        losses.append(loss.item())
-        return loss
-
-    model.loss_fn = GANLoss(d_loss, g_loss)
+    losses = record_losses(model)
     dm = MNISTDataModule(
         data_dir=str(tmp_path / "data"), download=False, batch_size=16, device_resident=device_resident
     )

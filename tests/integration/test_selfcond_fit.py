@@ -6,9 +6,8 @@ import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from gan_lightning import GAN, MNISTDataModule, SelfConditionedGAN
-from gan_lightning.losses import GANLoss
 from gan_lightning.reliability.checkpoints import CheckpointError
-from tests.helpers import tiny_trainer
+from tests.helpers import record_losses, tiny_trainer
 
 BATCHES, EPOCHS = 4, 3
 SETTINGS = dict(ngf=8, ndf=8, latent_dim=16, clusters=12, metrics=False)
@@ -18,15 +17,7 @@ RECLUSTER = dict(cluster_features="discriminator", recluster_every=3)  # g steps
 def _model_and_data(tmp_path, seed: int, **settings):
     L.seed_everything(seed)
     model = SelfConditionedGAN(**{**SETTINGS, **settings})
-    losses: list[float] = []
-    inner = model.loss_fn
-
-    def d_loss(real, fake):
-        loss = inner.d_loss(real, fake)
-        losses.append(loss.item())
-        return loss
-
-    model.loss_fn = GANLoss(d_loss, inner.g_loss)
+    losses = record_losses(model, generator=False)
     dm = MNISTDataModule(data_dir=str(tmp_path / "data"), download=False, batch_size=16, indices=True)
     return model, dm, losses
 

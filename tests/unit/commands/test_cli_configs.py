@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_lightning.commands.cli import check_one_system, config_files
+from gan_lightning.commands.configs import check_one_system, config_files
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIGS = ROOT / "configs"
