@@ -37,6 +37,7 @@ import torch
 
 from gan_lightning.checks import check_interval, check_seed
 from gan_lightning.clustering import nmi, purity
+from gan_lightning.commands.chunked import NoiseRows, progress
 from gan_lightning.commands.generate import OneLineParser, add_source_arguments, load_source
 from gan_lightning.data import load_split, mnist_or_sample, resize, to_unit_range
 from gan_lightning.metrics.cas import CAS_EPOCHS, classification_accuracy_score
@@ -146,18 +147,23 @@ def evaluate(
     kept: list[tuple[torch.Tensor, torch.Tensor]] = []  # the scored samples, for CAS
     clustered = real is None and getattr(model, "clustered", False)
     read: list[tuple[torch.Tensor, torch.Tensor]] = []  # a self-conditioned model's (cluster, digit read) pairs
-    for start, n in _batches(n_samples, batch_size):
-        if real is not None:
-            images, labels = to_unit_range(pool_x[start : start + n]), pool_y[start : start + n]
-        else:
-            labels = asked[start : start + n] if conditional else None
-            z = model.sample_z(n, gen, truncation)
-            images = model.decode(z, labels)  # (n, 1, size, size)
-            if clustered:  # labels only measure: the digit the classifier reads in each cluster's samples
-                read.append((model.clusters_of(z), metrics.classify(images).argmax(1).cpu()))
-        metrics.update_fake(images, labels)
-        if cas:
-            kept.append((to_classifier_input(images).half(), labels))  # 28 px, half the memory
+    # The noise of one draw of n_samples rows, handed out a batch at a time: the batch size bounds the
+    # memory and leaves the samples (and the scores) as they are.
+    noise = NoiseRows(model.hparams, n_samples, gen, truncation) if real is None else None
+    with progress(n_samples, "evaluate") as bar:
+        for start, n in _batches(n_samples, batch_size):
+            if real is not None:
+                images, labels = to_unit_range(pool_x[start : start + n]), pool_y[start : start + n]
+            else:
+                labels = asked[start : start + n] if conditional else None
+                z = noise.take(n)
+                images = model.decode(z, labels)  # (n, 1, size, size)
+                if clustered:  # labels only measure: the digit the classifier reads in each cluster's samples
+                    read.append((model.clusters_of(z), metrics.classify(images).argmax(1).cpu()))
+            metrics.update_fake(images, labels)
+            if cas:
+                kept.append((to_classifier_input(images).half(), labels))  # 28 px, half the memory
+            bar.update(n)
 
     result = metrics.compute()
     if clustered:

@@ -13,8 +13,9 @@ draws `--n` images. `.npz` holds `images` (N, 1, H, W) float32 in [-1, 1] and `l
 (-1 for an unconditional model). The same seed gives the same images: the noise comes from a
 seeded `torch.Generator` on the CPU, where the model always runs here (checkpoints made on a GPU
 load with `map_location="cpu"`). `--truncation` < 1 pulls the noise toward its mean (the truncation
-trick): more typical, more often label-correct digits, less variety. Bad input ends with one line on
-stderr and exit code 2.
+trick): more typical, more often label-correct digits, less variety. Any count fits in memory: the
+images are drawn and written 1,000 at a time (`gan_lightning.commands.chunked`), with the noise of
+one draw. Bad input ends with one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -22,14 +23,18 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
 import numpy as np
 import torch
+from torchvision.utils import make_grid
 
-from gan_lightning.callbacks.sinks import grid_image, to_grid
+from gan_lightning.callbacks.sinks import GRID_PAD, pixels_image, to_pixels
 from gan_lightning.checks import check_interval, check_seed
+from gan_lightning.commands.chunked import CHUNK, ClusterRows, NoiseRows, progress, spans
 from gan_lightning.modules import GAN, model_class
 from gan_lightning.modules.stages import draw_noise
 from gan_lightning.reliability.atomic import atomic_output
@@ -102,6 +107,33 @@ def cpu_noise(model: GAN, n: int, generator: torch.Generator, truncation: float 
     return draw_noise(n, model.hparams, generator, "cpu", truncation)
 
 
+def sample_labels(
+    model: GAN,
+    digits: list[int] | None = None,
+    n_per_digit: int = 10,
+    n: int = 100,
+    seed: int = 0,
+    names: tuple[str, str, str] = ("digits", "n_per_digit", "n"),
+) -> torch.Tensor:
+    """The labels (N,) int64 of `sample_inputs`, checked the same way (-1 for an unconditional model)."""
+    conditional = getattr(model, "conditional", False)
+    digits_name, per_digit_name, n_name = names
+    if not conditional and digits:
+        raise GenerateError(f"{digits_name}: this model is an unconditional GAN, which takes no digits; got {digits}")
+    for name, value in ((per_digit_name, n_per_digit), (n_name, n)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise GenerateError(f"{name} must be a positive integer, got {value!r}")
+    check_seed("seed", seed)  # data.predict_seed is checked where the data module takes it
+    if not conditional:
+        return torch.full((n,), -1, dtype=torch.long)
+    classes = model.hparams.num_classes
+    digits = list(range(classes)) if not digits else list(digits)
+    bad = [d for d in digits if not 0 <= d < classes]
+    if bad:
+        raise GenerateError(f"{digits_name} must be in 0..{classes - 1}, got {bad}")
+    return torch.tensor(digits).repeat_interleave(n_per_digit).long()  # (len(digits) * k,)
+
+
 def sample_inputs(
     model: GAN,
     digits: list[int] | None = None,
@@ -118,27 +150,11 @@ def sample_inputs(
     `n` and takes no digits. `names`: how the caller calls these three arguments, for the errors.
     `truncation`: see `gan_lightning.modules.stages.truncate` (1: the noise as drawn).
     """
-    conditional = getattr(model, "conditional", False)
-    digits_name, per_digit_name, n_name = names
-    if not conditional and digits:
-        raise GenerateError(f"{digits_name}: this model is an unconditional GAN, which takes no digits; got {digits}")
-    for name, value in ((per_digit_name, n_per_digit), (n_name, n)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise GenerateError(f"{name} must be a positive integer, got {value!r}")
-    check_seed("seed", seed)  # data.predict_seed is checked where the data module takes it
-    if conditional:
-        classes = model.hparams.num_classes
-        digits = list(range(classes)) if not digits else list(digits)
-        bad = [d for d in digits if not 0 <= d < classes]
-        if bad:
-            raise GenerateError(f"{digits_name} must be in 0..{classes - 1}, got {bad}")
-        labels = torch.tensor(digits).repeat_interleave(n_per_digit)  # (len(digits) * k,)
-    else:
-        labels = torch.full((n,), -1)
-    return cpu_noise(model, len(labels), torch.Generator().manual_seed(seed), truncation), labels.long()
+    labels = sample_labels(model, digits, n_per_digit, n, seed, names)
+    return cpu_noise(model, len(labels), torch.Generator().manual_seed(seed), truncation), labels
 
 
-def generate_images(
+def image_chunks(
     model: GAN,
     digits: list[int] | None = None,
     n_per_digit: int | None = None,
@@ -146,17 +162,13 @@ def generate_images(
     seed: int = 0,
     truncation: float = 1.0,
     cluster: int | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N, C, H, W) in [-1, 1] and labels (N,) (-1 for an unconditional model); see `sample_inputs`.
+    chunk: int | None = None,
+) -> tuple[int, Iterator[tuple[torch.Tensor, torch.Tensor]]]:
+    """How many images, and an iterator of (images (k, C, H, W) in [-1, 1], labels (k,)) pieces of at
+    most `chunk` images: what `generate_images` returns, in pieces, with the same numbers.
 
-    `n_per_digit` defaults to 10 and `n` to 100. `cluster`: a self-conditioned model's images all from
-    this one of its clusters (`SelfConditionedGAN.noise_in_clusters`); by default from all of them.
-
-    Raises:
-        GenerateError: a count that is not a positive integer, a digit out of range, or a setting the
-            model cannot use (`digits`/`n_per_digit` for an unconditional model, `n` for a conditional one).
-        ValueError: `truncation` outside (0, 1].
-    """
+    The arguments are checked here, before any piece is drawn (see `generate_images`). `chunk`: by
+    default `CHUNK`."""
     if getattr(model, "conditional", False):
         kind, unused = "a conditional GAN, which draws n_per_digit images of each digit", {"n": n}
     else:
@@ -169,15 +181,51 @@ def generate_images(
         raise GenerateError(f"cluster: only a SelfConditionedGAN has clusters, this model is {kind}; got {cluster}")
     n_per_digit = 10 if n_per_digit is None else n_per_digit
     n = 100 if n is None else n
-    z, labels = sample_inputs(model, digits, n_per_digit, n, seed, truncation=truncation)
+    check_interval("truncation", truncation, 0.0, 1.0, lo_open=True)
+    labels = sample_labels(model, digits, n_per_digit, n, seed)
     model = model.cpu()
     if cluster is not None:  # the same seed's noise, its angle redrawn inside the cluster's arc
         clusters = model.label_count
         if isinstance(cluster, bool) or not isinstance(cluster, int) or not 0 <= cluster < clusters:
             raise GenerateError(f"cluster must be in 0..{clusters - 1} (the model's clusters), got {cluster!r}")
-        z = model.noise_in_clusters(torch.full((n,), cluster), torch.Generator().manual_seed(seed), truncation)
-    images = model.decode(z.to(model.dtype), labels if getattr(model, "conditional", False) else None)
-    return images.float(), labels
+        noise = ClusterRows(model, cluster, n, seed, truncation)
+    else:
+        noise = NoiseRows(model.hparams, len(labels), torch.Generator().manual_seed(seed), truncation)
+    conditional = getattr(model, "conditional", False)
+
+    def pieces() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for start, k in spans(len(labels), chunk or CHUNK):
+            part = labels[start : start + k]
+            images = model.decode(noise.take(k).to(model.dtype), part if conditional else None)
+            yield images.float(), part
+
+    return len(labels), pieces()
+
+
+def generate_images(
+    model: GAN,
+    digits: list[int] | None = None,
+    n_per_digit: int | None = None,
+    n: int | None = None,
+    seed: int = 0,
+    truncation: float = 1.0,
+    cluster: int | None = None,
+    chunk: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, C, H, W) in [-1, 1] and labels (N,) (-1 for an unconditional model); see `sample_inputs`.
+
+    `n_per_digit` defaults to 10 and `n` to 100. `cluster`: a self-conditioned model's images all from
+    this one of its clusters (`SelfConditionedGAN.noise_in_clusters`); by default from all of them.
+    Drawn `chunk` images at a time (`image_chunks`); the chunk size does not change the images.
+
+    Raises:
+        GenerateError: a count that is not a positive integer, a digit out of range, or a setting the
+            model cannot use (`digits`/`n_per_digit` for an unconditional model, `n` for a conditional one).
+        ValueError: `truncation` outside (0, 1].
+    """
+    _, pieces = image_chunks(model, digits, n_per_digit, n, seed, truncation, cluster, chunk)
+    images, labels = zip(*pieces, strict=True)
+    return torch.cat(images), torch.cat(labels)
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -200,17 +248,53 @@ def check_out(out: Path, overwrite: bool, argument: str = "out") -> None:
 def write_output(images: torch.Tensor, labels: torch.Tensor, out: Path, nrow: int, overwrite: bool = False) -> None:
     """`.png`: one grid, `nrow` images per row; `.npz`: `images` float32 (N, C, H, W) in [-1, 1], `labels` (N,).
     The file appears whole or not at all (`atomic_output`): an interrupted write leaves nothing behind."""
+    write_pieces([(images, labels)], len(labels), out, nrow, overwrite)
+
+
+def write_pieces(
+    pieces: Iterable[tuple[torch.Tensor, torch.Tensor]], n: int, out: Path, nrow: int, overwrite: bool = False
+) -> None:
+    """`write_output` for images that arrive in pieces (`image_chunks`), `n` in all: an `.npz` is written
+    as they arrive (one piece in memory), a `.png` keeps only their pixels (uint8) until its one grid."""
     try:
         with atomic_output(out, overwrite) as f:
             if out.suffix.lower() == ".png":
-                grid_image(to_grid(images, nrow)).save(f, format="PNG")  # the training grids' look
+                _write_png(pieces, nrow, f)
             else:
-                np.savez(f, images=images.numpy().astype(np.float32), labels=labels.numpy())
+                _write_npz(pieces, n, f)
     except FileExistsError:
         raise GenerateError(f"out: {str(out)!r} already exists; pass --overwrite to replace it") from None
     except OSError as err:
         reason = err.strerror or err
         raise GenerateError(f"out: cannot write {str(out)!r} ({reason}); no partial file was left") from None
+
+
+def _write_npz(pieces: Iterable[tuple[torch.Tensor, torch.Tensor]], n: int, f: BinaryIO) -> None:
+    """What `np.savez(f, images=float32 images, labels=labels)` writes, with the images streamed into
+    their archive member: the header states all `n` rows, then each piece's bytes follow."""
+    labels, written = [], 0
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:  # np.savez's layout
+        with archive.open("images.npy", "w", force_zip64=True) as member:
+            for images, part in pieces:
+                rows = images.detach().cpu().numpy().astype("<f4", copy=False)
+                if written == 0:
+                    header = {"descr": "<f4", "fortran_order": False, "shape": (n, *rows.shape[1:])}
+                    np.lib.format.write_array_header_1_0(member, header)
+                member.write(np.ascontiguousarray(rows).data)
+                written += len(rows)
+                labels.append(part.numpy())
+        if written != n:  # the header would not say what the file holds
+            raise RuntimeError(f"_write_npz: the header promised {n} images, the pieces held {written}")
+        with archive.open("labels.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array(member, np.concatenate(labels))
+
+
+def _write_png(pieces: Iterable[tuple[torch.Tensor, torch.Tensor]], nrow: int, f: BinaryIO) -> None:
+    """The training grids' look (`to_grid`, `grid_image`), made from each piece's pixels: the same
+    rounding as the grid of the float images, in a quarter of the memory."""
+    pixels = torch.cat([to_pixels(images) for images, _ in pieces])  # (N, C, H, W) uint8
+    grid = make_grid(pixels, nrow=nrow, padding=2, pad_value=GRID_PAD)  # (3, H', W') uint8
+    pixels_image(grid.permute(1, 2, 0).numpy()).save(f, format="PNG")
 
 
 # -- command line ----------------------------------------------------------------------------
@@ -255,19 +339,27 @@ def main(argv: list[str] | None = None) -> None:
         check_interval("truncation", args.truncation, 0.0, 1.0, lo_open=True)  # before the model loads
         check_seed("seed", args.seed)
         model = load_source(args.ckpt_path, args.pretrained)
-        images, labels = generate_images(
-            model, args.digits, args.n_per_digit, args.n, args.seed, args.truncation, args.cluster
-        )
+        n, pieces = image_chunks(model, args.digits, args.n_per_digit, args.n, args.seed, args.truncation, args.cluster)
         conditional = getattr(model, "conditional", False)
-        nrow = args.nrow or ((args.n_per_digit or 10) if conditional else math.ceil(math.sqrt(len(labels))))
-        write_output(images, labels, out, nrow, args.overwrite)
+        nrow = args.nrow or ((args.n_per_digit or 10) if conditional else math.ceil(math.sqrt(n)))
+        digits = set()
+        with progress(n, "generate") as bar:
+            write_pieces(_counted(pieces, bar, digits), n, out, nrow, args.overwrite)
     except ValueError as err:  # GenerateError, and the pretrained / checkpoint loaders' one-line errors
         parser.exit(2, f"{parser.prog}: error: {err}\n")
-    what = f"digits {sorted(set(labels.tolist()))}" if conditional else "unconditional"
+    what = f"digits {sorted(digits)}" if conditional else "unconditional"
     if args.cluster is not None:
         what += f", cluster {args.cluster}"
     truncated = f", truncation {args.truncation:g}" if args.truncation != 1 else ""
-    print(f"wrote {len(labels)} images ({what}, seed {args.seed}{truncated}) to {out}")
+    print(f"wrote {n} images ({what}, seed {args.seed}{truncated}) to {out}")
+
+
+def _counted(pieces: Iterable[tuple[torch.Tensor, torch.Tensor]], bar, digits: set[int]):
+    """The pieces as they are written, moving the progress bar and noting the digits drawn."""
+    for images, labels in pieces:
+        yield images, labels
+        bar.update(len(labels))
+        digits.update(labels.unique().tolist())
 
 
 if __name__ == "__main__":
