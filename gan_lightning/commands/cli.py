@@ -31,6 +31,7 @@ from gan_lightning.callbacks.predictions import SampleWriter
 from gan_lightning.callbacks.progress import ProgressBar
 from gan_lightning.checks import choices, one_of
 from gan_lightning.commands.configs import check_one_system
+from gan_lightning.commands.trainer_settings import named_trainer_settings
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.data.datamodule import DeviceResident
 from gan_lightning.loggers import SaveConfigToWandb
@@ -73,7 +74,7 @@ def one_line(message: str) -> str:
         key, reason = found[-1]
         if len(found) > 1 and "class_path" in message:  # a subclass's own key: name it in full
             key = f"{found[0][0]}.init_args.{key}"
-        return f"{key}{_reason(reason.strip(), key)}"
+        return f"{key}{_reason(reason.strip(), key, message)}"
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
     if "Does not validate against any of the" in message:  # a class raised while being built: its reason
         lines = [line.removeprefix("- ") for line in lines if line.startswith("- ") or not line.endswith(":")]
@@ -83,8 +84,12 @@ def one_line(message: str) -> str:
     return lines[0] if lines else message
 
 
-def _reason(reason: str, key: str) -> str:
+def _reason(reason: str, key: str, message: str = "") -> str:
     """jsonargparse's type errors as the project's own checks word them (`key` + this)."""
+    literals = re.findall(r"typing\.Literal\[(.*?)\]", _line_after("Subtypes:", message))
+    if reason.startswith("Does not validate against any of the Union subtypes") and literals:
+        # A union of Literals (trainer.precision): all their values, as one Literal's error names them.
+        return f" must be one of ({', '.join(literals)}), got {_as_given(_line_after('Given value:', message))!r}"
     if m := re.fullmatch(r"Expected a <class 'bool'>\. Got value: (.*)", reason):
         # jsonargparse reports a Literal mixing bools and strings as a failed bool: name its values.
         allowed = BOOL_CHOICES.get(key.rsplit(".", 1)[-1], (True, False))
@@ -97,6 +102,12 @@ def _reason(reason: str, key: str) -> str:
             return f" must be a finite number, got {value}"
         return f" must be {'a number' if kind == 'float' else 'an integer'}, got {value!r}"
     return f": {reason}"
+
+
+def _line_after(label: str, message: str) -> str:
+    """The rest of the line of `message` that starts with `label` (jsonargparse's report), or ''."""
+    found = re.search(rf"^\s*{re.escape(label)}\s*(.*)$", message, re.MULTILINE)
+    return found.group(1).strip() if found else ""
 
 
 def _as_given(text: str) -> object:
@@ -174,7 +185,10 @@ class GANCLI(LightningCLI):
         # Read before the Trainer is built: it appends its default callbacks to this same list.
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
         configured = list(config.get("trainer", {}).get("callbacks") or [])
-        trainer = super().instantiate_trainer(**kwargs)
+        # A value Lightning refuses while building the Trainer (`accelerator: gpu` on a CPU-only machine,
+        # `devices: 0`, an unknown strategy): one line naming the trainer.* setting, not a traceback.
+        with named_trainer_settings({**(config.get("trainer") or {}), **kwargs}):
+            trainer = super().instantiate_trainer(**kwargs)
         trainer.callbacks.insert(0, GracefulShutdown())  # Ctrl-C / SIGTERM stop between batches, resumable
         # Lightning's default bar redraws every batch; ours redraws at log steps and reads no tensor
         # (callbacks/progress.py). A bar the config names itself is kept as it is.

@@ -7,6 +7,7 @@ runs each case for real and prints that table with the messages it got.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import re
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import lightning as L
 import pytest
+import torch
 
 from gan_lightning.commands.cli import main, run_cli
 from gan_lightning.data.idx import read_idx, write_idx
@@ -29,6 +31,7 @@ class Case:
     what: str  # the bad input, as the table shows it
     argv: Callable[[Path], list[str]]  # the command line, given a scratch folder
     match: str  # regex the error line must match
+    skip: str = ""  # why this machine cannot show the case (it has the hardware asked for), or ''
 
 
 def _fit(*extra: str, config: str = CONFIG, root: str = "runs/{n}") -> Callable[[Path], list[str]]:
@@ -286,6 +289,51 @@ CASES: list[Case] = [
 ]
 
 
+# Trainer settings Lightning refuses while it builds the Trainer (setting, value, what its reason says, what a
+# machine needs to accept the value). Each is a row of CASES (and of the docs table);
+# `test_a_trainer_setting_lightning_refuses_is_one_line_naming_it` walks them all.
+_HAS_GPU = torch.cuda.is_available() or torch.backends.mps.is_available()
+_HAS_XLA = importlib.util.find_spec("torch_xla") is not None
+TRAINER_REFUSALS: list[tuple[str, str, str, str]] = [
+    (
+        "accelerator",
+        "gpu",
+        r"No supported gpu backend found!; got 'gpu'; available on this machine: auto, cpu",
+        "a GPU",
+    ),
+    ("accelerator", "cuda", r"`CUDAAccelerator` can not run on your system.*: \['cpu'\]", "a GPU"),
+    ("accelerator", "tpu", r"Requirement 'torch_xla.*' not met", "torch_xla"),
+    ("accelerator", "foo", r"invalid accelerator name: `accelerator='foo'`. Available names are: auto, ", ""),
+    ("devices", "0", r"`Trainer\(devices='0'\)` value is not a valid input using cpu accelerator", "a GPU"),
+    ("devices", "abc", r"`devices` selected with `CPUAccelerator` should be an int > 0; got 'abc'", "a GPU"),
+    ("precision", "fp8", r"must be one of \(64, 32, 16, 'transformer-engine', .*'bf16'\), got 'fp8'", ""),
+    ("strategy", "foo", r"invalid strategy name: `strategy='foo'`", ""),
+    ("strategy", "dpp", r"invalid strategy name: `strategy='dpp'`.*; did you mean ddp\?", ""),
+    ("strategy", "fsdp", r"The strategy `fsdp` requires a GPU accelerator, but received `accelerator='cpu'`", "a GPU"),
+    ("num_nodes", "0", r"`num_nodes` must be a positive integer, but got 0", ""),
+    ("max_epochs", "-5", r"`max_epochs` must be a non-negative integer or -1. You passed in -5", ""),
+    ("max_time", "abc", r"`Timer\(duration='abc'\)` is not a valid duration", ""),
+    (
+        "val_check_interval",
+        "-1",
+        r"invalid value -1 for val_check_interval, it has to be in \[0.0, 1.0\] or an int",
+        "",
+    ),
+    ("gradient_clip_algorithm", "foo", r"Allowed algorithms: \['value', 'norm'\]; got 'foo'", ""),
+    ("profiler", "foo", r"it can only be one of \['simple', 'advanced', 'pytorch', 'xla'\]; got 'foo'", ""),
+]
+_CANNOT_SHOW = {
+    "a GPU": "this machine has a GPU" if _HAS_GPU else "",
+    "torch_xla": "torch_xla is installed" if _HAS_XLA else "",
+}
+TRAINER_CASES = [
+    Case(f"`trainer.{name} {value}`", _fit(f"--trainer.{name}={value}"), rf"trainer\.{name}\b.*{match}", skip)
+    for name, value, match, needs in TRAINER_REFUSALS
+    for skip in [_CANNOT_SHOW.get(needs, "")]
+]
+CASES += TRAINER_CASES
+
+
 def run_case(case: Case, tmp: Path) -> tuple[int, str]:
     """(exit code, what the command wrote on stderr starting with `gan-lightning`)."""
     _files(tmp)
@@ -311,7 +359,16 @@ def scratch(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("bad_input")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[re.sub(r"\W+", "_", c.what).strip("_") for c in CASES])
+def _params(cases: list[Case]) -> list:
+    return [
+        pytest.param(
+            c, id=re.sub(r"\W+", "_", c.what).strip("_"), marks=pytest.mark.skipif(bool(c.skip), reason=c.skip)
+        )
+        for c in cases
+    ]
+
+
+@pytest.mark.parametrize("case", _params(CASES))
 def test_bad_input_is_one_line_and_exits_non_zero(case, scratch):
     code, message = run_case(case, scratch)
     assert code != 0
@@ -319,6 +376,16 @@ def test_bad_input_is_one_line_and_exits_non_zero(case, scratch):
         ("gan-lightning: error: ", "gan-lightning generate: error: ")
     ), message
     assert re.search(case.match, message), message
+
+
+@pytest.mark.parametrize("case", _params(TRAINER_CASES))
+def test_a_trainer_setting_lightning_refuses_is_one_line_naming_it(case, scratch):
+    # The rule, not a list of messages: whatever Lightning raises while it builds the Trainer names the
+    # trainer.* setting, and is bad input (exit code 2), not a traceback.
+    code, message = run_case(case, scratch)
+    setting = re.search(r"`(trainer\.\w+) ", case.what).group(1)
+    assert code == 2, message
+    assert message.count("\n") == 0 and message.startswith(f"gan-lightning: error: {setting}"), message
 
 
 def test_num_classes_of_data_and_model_must_agree(tmp_path, tiny_dm):
@@ -338,5 +405,5 @@ if __name__ == "__main__":  # the docs/reliability.md table, from real runs
         print("| bad input | exit | message |\n| --- | --- | --- |")
         for case in CASES:
             code, message = run_case(case, Path(folder))
-            message = message.replace(folder, "<tmp>").replace("|", "\\|")
+            message = message.replace(folder, "<tmp>").replace(f"{ROOT}/", "").replace("|", "\\|")
             print(f"| {case.what} | {code} | `` {message} `` |")
