@@ -1,6 +1,7 @@
 """Small shared pieces for tests."""
 
 import lightning as L
+from lightning.pytorch.callbacks import Callback
 
 
 def tiny_trainer(tmp_path, **kwargs) -> L.Trainer:
@@ -66,3 +67,14 @@ def record_losses(model, generator: bool = True) -> list[float]:
 
     model.loss_fn = GANLoss(recorded(inner.d_loss), recorded(inner.g_loss) if generator else inner.g_loss)
     return losses
+
+
+class SaveAt(Callback):
+    """Writes a full checkpoint at the end of one training batch (as a step-based ModelCheckpoint does)."""
+
+    def __init__(self, epoch: int, batch: int, path) -> None:
+        self.at, self.path = (epoch, batch), path
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if (trainer.current_epoch, batch_idx) == self.at:
+            trainer.save_checkpoint(self.path)

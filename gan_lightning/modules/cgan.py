@@ -16,6 +16,29 @@ Conditioning = Literal["onehot", "embedding", "projection", "cbn"]
 CONDITIONINGS = choices(Conditioning)
 
 
+def check_label_techniques(conditioning: str, class_weight: float, pack: int, info_codes: int | None) -> None:
+    """The techniques of `GAN` that need more than a label per image to mean something here.
+
+    Raises:
+        ValueError: naming the setting, what it needs and what was given.
+    """
+    if info_codes is not None:
+        raise ValueError(
+            "info_codes gives an unconditional GAN a code to find; this model reads labels (or clusters) "
+            f"already: use gan_lightning.GAN, got info_codes={info_codes}"
+        )
+    if pack > 1 and conditioning not in ("projection", "cbn"):
+        raise ValueError(
+            "pack: a packed discriminator reads its labels in the projection head (one sum per pack); "
+            f"set conditioning to 'projection' or 'cbn', got conditioning={conditioning!r}"
+        )
+    if pack > 1 and class_weight > 0:
+        raise ValueError(
+            "pack: class_weight classifies single images and a packed D sees several at once; "
+            f"use one of them, got pack={pack} with class_weight={class_weight}"
+        )
+
+
 class ConditionalGAN(GAN):
     """GAN conditioned on the digit label.
 
@@ -58,6 +81,7 @@ class ConditionalGAN(GAN):
                 "class_weight trains the projection head's class logits; set conditioning to 'projection' "
                 f"or 'cbn', got conditioning={conditioning!r}"
             )
+        check_label_techniques(conditioning, class_weight, kwargs.get("pack", 1), kwargs.get("info_codes"))
         self._conditioning = (conditioning, embed_dim)
         super().__init__(*args, **kwargs)
         self.save_hyperparameters()
@@ -112,8 +136,8 @@ class ConditionalGAN(GAN):
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.d_proj is None:
             return self.discriminator(x, self.d_label(labels))
-        features = self.discriminator.features(x)  # (B, F)
-        return self.discriminator.head(features).squeeze(1) + self.d_proj(features, labels)  # (B,)
+        features = self.discriminator.features(self.packed(x))  # (B, F); (B/pack, F) packed
+        return self.discriminator.head(features).squeeze(1) + self.d_proj(features, labels, self._pack)  # (B,)
 
     def score(
         self, x: torch.Tensor, labels: torch.Tensor | None, real: bool

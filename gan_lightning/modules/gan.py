@@ -9,8 +9,9 @@ Where the rest lives: nets from `gan_lightning.nets.build_nets`; optimizers and 
 schedules in `modules/optim.py`; augmentation, R1, LeCam and top-k in `modules/techniques.py`;
 logging and the divergence check in `modules/scalars.py` (`gan_lightning.reliability.guard`); validation
 metrics in `metrics/validation.py`; test/predict in `modules/stages.py`; speed switches in
-`gan_lightning.modules.speed`; DDP in `gan_lightning.modules.strategies`; checkpoint checks in
-`gan_lightning.reliability.checkpoints`; the random streams of a resume in `gan_lightning.reliability.resume`.
+`gan_lightning.modules.speed`; InfoGAN's code in `modules/infocode.py`; DDP in
+`gan_lightning.modules.strategies`; checkpoint checks in `gan_lightning.reliability.checkpoints`; the
+random streams of a resume in `gan_lightning.reliability.resume`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gan_lightning.losses import get_loss, gradient_penalty
 from gan_lightning.metrics.validation import SampleQuality, ValidationMetrics
 from gan_lightning.modules import optim
 from gan_lightning.modules.ema import ExponentialMovingAverage
+from gan_lightning.modules.infocode import InfoCode
 from gan_lightning.modules.optim import frozen
 from gan_lightning.modules.scalars import TrainingLogs, TrainingScalars
 from gan_lightning.modules.settings import GANSettings
@@ -68,10 +70,13 @@ class GAN(
         self.automatic_optimization = False
         self.loss_fn = get_loss(hp.loss)
         self.build_conditioning()
+        self.info_code = None
         self.generator, self.discriminator = self.build_nets()
         if hp.spectral_norm:
             for m in self.d_modules():
                 spectral_normalize(m)
+        if hp.info_codes is not None:  # after spectral norm: Q is a classifier whose logits must be free to grow
+            self.info_code = InfoCode(hp.info_codes, self.discriminator.feature_dim, hp.info_weight)
         # The averaged generator (with its label encoder): a frozen copy, saved in every checkpoint.
         ema = hp.ema_decay
         self.generator_ema = ExponentialMovingAverage(self.g_modules(), ema) if ema is not None else None
@@ -106,7 +111,8 @@ class GAN(
 
     # -- construction (ConditionalGAN overrides the conditioning part only) -------------------
     def build_conditioning(self) -> None:
-        self.g_cond_dim = self.d_cond_dim = 0
+        self.g_cond_dim = self.hparams.info_codes or 0  # G reads InfoGAN's one-hot code beside the noise
+        self.d_cond_dim = 0
         self.g_cond_mode = "concat"  # how G reads its label vector: at its input, or in its norms ("cbn")
 
     def build_nets(self) -> tuple[nn.Module, nn.Module]:
@@ -120,8 +126,9 @@ class GAN(
         return nn.ModuleDict({"net": self.generator})
 
     def d_modules(self) -> list[nn.Module]:
-        """The modules that score images: what the D optimizer and spectral normalization see."""
-        return [self.discriminator]
+        """The modules that score images: what the D optimizer (and, built before the code head,
+        spectral normalization) see."""
+        return [self.discriminator] + ([self.info_code] if self.info_code is not None else [])
 
     def g_parameters(self) -> list[nn.Parameter]:
         """Everything the generator's optimizer updates."""
@@ -139,8 +146,9 @@ class GAN(
         return None  # labels for fakes: none for the unconditional GAN
 
     def fake_labels(self, z: torch.Tensor) -> torch.Tensor | None:
-        """The labels of the fakes drawn from noise `z` (n, latent_dim) in a training step."""
-        return self.sample_labels(len(z))
+        """The labels of the fakes drawn from noise `z` (n, latent_dim) in a training step (with
+        ``info_codes``: their codes)."""
+        return self.sample_labels(len(z)) if self.info_code is None else self.info_code.of(z)
 
     def read_batch(self, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, torch.Tensor]:
         """(real images, the labels the nets read) of a training batch ``(images, labels[, indices])``."""
@@ -149,18 +157,32 @@ class GAN(
     def generate(
         self, z: torch.Tensor, labels: torch.Tensor | None = None, g: nn.ModuleDict | None = None
     ) -> torch.Tensor:
-        """Images from noise with the training generator, or with `g` (a `g_modules()`-shaped copy: the EMA)."""
-        return (self.generator if g is None else g["net"])(z)
+        """Images from noise with the training generator, or with `g` (a `g_modules()`-shaped copy: the EMA);
+        with ``info_codes`` G also reads the code, `labels` or else the one the noise carries."""
+        net = self.generator if g is None else g["net"]
+        if self.info_code is None:
+            return net(z)
+        codes = self.info_code.of(z) if labels is None else labels
+        return net(z, self.info_code.g_input(codes))
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.discriminator(x)
+        return self.discriminator(self.packed(x))
 
     def score(
         self, x: torch.Tensor, labels: torch.Tensor | None, real: bool
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """D's logits (B,) in the training step, and an extra loss term from the same pass (None here;
-        the ConditionalGAN's class term)."""
-        return self.discriminate(x, labels), None
+        """D's logits (B,) in the training step, and an extra loss term from the same pass: None, or on
+        fakes InfoGAN's code term (G's, in the G step); the ConditionalGAN's class term."""
+        if self.info_code is None or real:
+            return self.discriminate(x, labels), None
+        features = self.discriminator.features(x)  # (B, F): one pass for D's logit and Q's code
+        return self.discriminator.head(features).squeeze(1), self.info_code.loss(features, labels)
+
+    def score_fakes(self, x: torch.Tensor, labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """D's logits (B,) on the fakes of the D step, and Q's code term there (``info_codes``: Q learns it)."""
+        if self.info_code is None:
+            return self.discriminate(x, labels), None
+        return self.score(x, labels, real=False)
 
     # -- training: sample; D step; G step; EMA ---------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
@@ -190,10 +212,11 @@ class GAN(
             if r1_now:  # R1 differentiates D at the (augmented) real images it scores
                 real_in = real_in.detach().requires_grad_(True)
             d_real, class_loss = self.score(real_in, labels, real=True)  # (B,) logits; the CGAN's class term
-            d_fake = self.discriminate(fake_in, fake_labels)
+            d_fake, fake_term = self.score_fakes(fake_in, fake_labels)
             d_loss = self.loss_fn.d_loss(d_real, d_fake)
-            if class_loss is not None:
-                d_loss = d_loss + class_loss
+            for term in (class_loss, fake_term):
+                if term is not None:
+                    d_loss = d_loss + term
             if self._gp_weight > 0:  # the penalty's points carry the real batch's labels
                 penalty = gradient_penalty(lambda x: self.discriminate(x, labels), real, fake)
                 d_loss = d_loss + self._gp_weight * penalty
@@ -234,6 +257,9 @@ class GAN(
     def on_fit_start(self) -> None:
         check_data_matches(self.hparams, getattr(self.trainer, "datamodule", None))
         check_ddp(self.trainer.strategy.model)  # the DDP wrapper, built by now: refuse plain 'ddp'
+        batch_size = getattr(getattr(self.trainer, "datamodule", None), "batch_size", None)
+        if self._pack > 1 and batch_size is not None and batch_size % self._pack:
+            raise ValueError(f"pack: data.batch_size must be a multiple of pack ({self._pack}), got {batch_size}")
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # The deferred divergence check runs before anything is written: a diverged state is never saved.

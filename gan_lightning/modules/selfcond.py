@@ -32,14 +32,10 @@ from gan_lightning.checks import attached_trainer, check_choice, check_positive_
 from gan_lightning.clustering import cluster_means, kmeans, match_ids, nmi, pca, purity
 from gan_lightning.data.pixels import to_unit_range
 from gan_lightning.modules.cgan import ConditionalGAN, Conditioning
+from gan_lightning.modules.stages import noise_angle
 
 ClusterFeatures = Literal["pixels", "discriminator"]
 STATE_KEY = "self_conditioning"  # the clusters' checkpoint entry
-
-
-def noise_angle(z: torch.Tensor) -> torch.Tensor:
-    """u in [0, 1) (n,): the angle of (z_0, z_1) as a share of a turn; uniform for isotropic noise."""
-    return (torch.atan2(z[:, 1].float(), z[:, 0].float()) / (2 * math.pi)) % 1.0
 
 
 class SelfConditionedGAN(ConditionalGAN):
@@ -88,6 +84,11 @@ class SelfConditionedGAN(ConditionalGAN):
             raise ValueError(
                 "recluster_every sets how often cluster_features='discriminator' re-clusters and is only for it; "
                 f"got cluster_features={cluster_features!r} with recluster_every={recluster_every!r}"
+            )
+        if kwargs.get("pack", 1) > 1 and cluster_features == "discriminator":
+            raise ValueError(
+                "pack: cluster_features='discriminator' clusters D's features of single images and a packed D "
+                f"sees several at once; use cluster_features='pixels', got pack={kwargs['pack']}"
             )
         if isinstance(cluster_seed, bool) or not isinstance(cluster_seed, int):
             raise ValueError(f"cluster_seed must be an integer, got {cluster_seed!r}")

@@ -82,6 +82,13 @@ class GANSettings(L.LightningModule):
         topk_decay: top-k training: G learns only from the fakes D scores highest, a share decaying by
             this factor per epoch (0.99 in the paper); ``None``: all fakes.
         topk_min: the floor of that share.
+        info_codes: InfoGAN's categorical code (`modules/infocode.py`): G reads a uniform code of this many
+            values (read off the noise), and a head on D's features must recover it from the fakes (both
+            nets minimize its cross-entropy); ``None``: none. Unconditional models only.
+        info_weight: the weight lambda of that cross-entropy (InfoGAN: 1).
+        pack: PacGAN's packing: D judges this many samples at once, stacked along the channels, real
+            packs against fake packs, so a generator that repeats itself is seen (1: off). The batch
+            must be a multiple of it; not with ``info_codes``.
         metrics: score samples in every validation (FID, KID, IS, modes, class accuracy, diversity;
             see `gan_lightning.metrics`), logged as ``val/...``.
         metric_samples: at most this many test digits, and as many samples, per validation
@@ -150,6 +157,9 @@ class GANSettings(L.LightningModule):
         lecam_decay: float = 0.99,
         topk_decay: float | None = None,
         topk_min: float = 0.5,
+        info_codes: int | None = None,
+        info_weight: float = 1.0,
+        pack: int = 1,
         # -- validation metrics (gan_lightning/metrics) ----------------------------------------------
         metrics: bool = True,
         metric_samples: int | None = None,

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from gan_lightning.checks import check_interval
@@ -40,6 +42,15 @@ def truncate(z: torch.Tensor, truncation: float, noise: str = "normal") -> torch
         raise ValueError(f"noise must be one of {tuple(NOISE_MEAN)}, got {noise!r}")
     mean = NOISE_MEAN[noise]
     return mean + truncation * (z - mean)
+
+
+def noise_angle(z: torch.Tensor, first: int = 0) -> torch.Tensor:
+    """u in [0, 1) (n,): the angle of coordinates (`first`, `first` + 1) of noise (n, latent_dim) as a
+    share of a turn. Uniform for normal noise, independent of the other coordinates and of the noise's
+    scale (truncation keeps it): a discrete choice read off the noise alone (self-conditioning's
+    cluster, InfoGAN's code), so every z -> image path needs nothing but z."""
+    a, b = z[:, first].float(), z[:, first + 1].float()
+    return (torch.atan2(b, a) / (2 * math.pi)) % 1.0
 
 
 def draw_noise(

@@ -1,4 +1,5 @@
-"""Quality techniques of `GAN`: differentiable/adaptive augmentation, WGAN-GP, R1, LeCam, top-k.
+"""Quality techniques of `GAN`: differentiable/adaptive augmentation, WGAN-GP, R1, LeCam, top-k,
+InfoGAN's categorical code (`modules/infocode.py`) and PacGAN's packing.
 
 `check_technique_args` validates their arguments (every switch is off by default, and a setting
 that only tunes a switch that is off is refused rather than ignored); `QualityTechniques` is the
@@ -15,6 +16,7 @@ import torch
 from gan_lightning.checks import check_bool, check_interval, check_nonnegative, check_positive, check_positive_int
 from gan_lightning.losses import LeCamAnchors, lecam_penalty, r1_penalty, topk_count
 from gan_lightning.nets.augment import AdaptiveAugment, parse_policy
+from gan_lightning.nets.layers import pack_images
 
 TECHNIQUE_KEY = "technique_state"  # checkpoint entry: adaptive augmentation p, LeCam anchors
 
@@ -35,6 +37,9 @@ TECHNIQUE_ARGS = (
     "topk_decay",
     "topk_min",
     "metrics_prd",
+    "info_codes",
+    "info_weight",
+    "pack",
 )
 # The defaults of the tuning arguments: any other value needs its switch on.
 TUNING_DEFAULTS = {
@@ -44,6 +49,7 @@ TUNING_DEFAULTS = {
     "r1_every": 16,
     "lecam_decay": 0.99,
     "topk_min": 0.5,
+    "info_weight": 1.0,
 }
 
 
@@ -73,6 +79,9 @@ def check_technique_args(
     topk_decay: float | None,
     topk_min: float,
     metrics_prd: bool,
+    info_codes: int | None,
+    info_weight: float,
+    pack: int,
 ) -> tuple[str, ...]:
     """Validate the technique arguments; returns the augmentation policy (names, possibly empty).
 
@@ -121,6 +130,18 @@ def check_technique_args(
             "metrics_prd adds precision/recall/density/coverage to the validation metrics; "
             "set metrics: true too, got metrics=False"
         )
+
+    check_positive_int("info_codes", info_codes, optional=True)
+    if info_codes is not None and info_codes < 2:
+        raise ValueError(f"info_codes must be at least 2 (a code with one value carries nothing), got {info_codes}")
+    check_positive("info_weight", info_weight)
+    _needs("info_weight", info_weight, "info_codes", info_codes is not None)
+    check_positive_int("pack", pack)
+    if pack > 1 and info_codes is not None:
+        raise ValueError(
+            "pack: the info_codes head reads one sample's features, and a packed D sees several at once; "
+            f"use one of them, got pack={pack} with info_codes={info_codes}"
+        )
     return policy
 
 
@@ -141,6 +162,7 @@ class QualityTechniques:
         self._lecam_weight = float(hp.lecam_weight)
         self._topk = None if hp.topk_decay is None else (float(hp.topk_decay), float(hp.topk_min))
         self._d_updates = 0  # D steps taken by this process: the lazy R1 schedule (a host count)
+        self._pack = int(hp.pack)
 
     def d_inputs(self, x: torch.Tensor) -> torch.Tensor:
         """What D sees of images (B, C, H, W): augmented when ``augment`` is on (real and fake alike)."""
@@ -177,11 +199,19 @@ class QualityTechniques:
         k = topk_count(scores.shape[0], self.current_epoch, *self._topk)
         return scores if k == scores.shape[0] else scores.topk(k).values
 
+    def packed(self, x: torch.Tensor) -> torch.Tensor:
+        """What D's input layer takes: images (B, C, H, W), or with ``pack`` m, packs (B/m, m*C, H, W)."""
+        return x if self._pack == 1 else pack_images(x, self._pack)
+
     def log_technique_scalars(self) -> None:
-        """At log steps only: the adaptive augmentation probability and its overfitting signal."""
+        """At log steps only: the adaptive augmentation probability and its overfitting signal; the
+        code head's cross-entropy and accuracy on fakes (``info_codes``)."""
         if self.d_augment is not None and self.d_augment.adaptive:
             self.log("train/aug_p", self.d_augment.p, on_step=True, on_epoch=False)
             self.log("train/ada_rt", self.d_augment.signal, on_step=True, on_epoch=False)
+        if self.info_code is not None:
+            for key, value in self.info_code.window_means().items():
+                self.log(key, value, on_step=True, on_epoch=False)
 
     def save_technique_state(self, checkpoint: dict[str, Any]) -> None:
         state = {}

@@ -98,8 +98,13 @@ class ProjectionHead(nn.Module):
         self.embed = nn.Embedding(num_classes, feature_dim)
         nn.init.normal_(self.embed.weight, 0.0, 0.02)
 
-    def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return (self.embed(labels).to(features.dtype) * features).sum(1)  # (B,)
+    def forward(self, features: torch.Tensor, labels: torch.Tensor, pack: int = 1) -> torch.Tensor:
+        """features (B/pack, F) of packs of `pack` images (`nets.layers.pack_images`), labels (B,) -> (B/pack,):
+        a pack's term is the sum of its members' (<sum_i embed(y_i), phi(pack)>)."""
+        embedded = self.embed(labels).to(features.dtype)  # (B, F)
+        if pack > 1:
+            embedded = embedded.view(-1, pack, embedded.shape[1]).sum(1)  # (B/pack, F)
+        return (embedded * features).sum(1)
 
     def class_logits(self, features: torch.Tensor) -> torch.Tensor:
         """<embed(c), phi(x)> for every class c: features (B, F) -> (B, num_classes). The row of the

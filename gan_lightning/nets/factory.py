@@ -25,6 +25,8 @@ def build_nets(
     Raises:
         ValueError: ``"cbn"`` with an MLP (the nets raise for their own bad arguments)."""
     common = dict(image_size=hp["image_size"], channels=hp["channels"])
+    # With packing D takes `pack` images at once, stacked along the channels (`nets.layers.pack_images`).
+    d_common = dict(common, channels=hp["channels"] * hp.get("pack", 1))
     if hp["arch"] == "dcgan":
         g = DCGANGenerator(
             latent_dim=hp["latent_dim"], ngf=hp["ngf"], cond_dim=g_cond_dim, cond_mode=g_cond_mode, **common
@@ -34,7 +36,7 @@ def build_nets(
             norm=hp["d_norm"] or "batchnorm",
             cond_dim=d_cond_dim,
             minibatch_std=hp["minibatch_std"],
-            **common,
+            **d_common,
         )
         return g, d
     if g_cond_mode != "concat":  # ConditionalGAN's conditioning 'cbn'
@@ -64,7 +66,7 @@ def build_nets(
         norm=hp["d_norm"] or "none",
         dropout=hp["d_dropout"],
         minibatch_std=hp["minibatch_std"],
-        **common,
+        **d_common,
         **body,
     )
     return g, d

@@ -1,4 +1,4 @@
-"""Discriminator add-ons that are switches, not architectures: spectral norm and minibatch std."""
+"""Discriminator add-ons that are switches, not architectures: spectral norm, minibatch std, packing."""
 
 from __future__ import annotations
 
@@ -46,3 +46,17 @@ class MinibatchStd(nn.Module):
         std = std.flatten(1).mean(1)  # (B/G,) one number per group
         extra = std.repeat(g).to(h.dtype).view(b, 1, *([1] * (h.dim() - 2)))  # (B, 1, 1, 1)
         return torch.cat([h, extra.expand(b, 1, *h.shape[2:])], dim=1)
+
+
+def pack_images(x: torch.Tensor, pack: int) -> torch.Tensor:
+    """PacGAN's packing (Lin et al. 2018): images (B, C, H, W) -> packs (B/pack, pack*C, H, W), samples
+    i*pack .. i*pack+pack-1 stacked along the channels. A discriminator judging whole packs sees how
+    alike its members are, so a generator that repeats itself is caught: against mode collapse.
+
+    Raises:
+        ValueError: B not a multiple of `pack`.
+    """
+    b, c = x.shape[:2]
+    if b % pack:
+        raise ValueError(f"pack: the batch ({b} images) must be a multiple of pack, got pack={pack}")
+    return x.reshape(b // pack, pack * c, *x.shape[2:])

@@ -45,6 +45,9 @@ STRUCTURE_KEYS = (
     "ndf",
     "conditioning",
     "embed_dim",
+    "clusters",
+    "info_codes",
+    "pack",
 )
 # Resuming training (`fit --ckpt_path`) also restores optimizer state, which must be the same kind.
 RESUME_KEYS = ("optimizer",)

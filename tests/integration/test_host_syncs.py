@@ -56,8 +56,19 @@ RECLUSTER = [*FEW, "--model.init_args.cluster_features=discriminator", "--model.
         ("gan_mlp_tutorial_v2", [], set()),
         ("gan_dcgan28_selfcond", FEW, set()),
         ("gan_dcgan28_selfcond", RECLUSTER, {14, 29}),
+        ("gan_dcgan28", ["--model.init_args.info_codes=10"], set()),
+        ("gan_dcgan28_selfcond", [*FEW, "--model.init_args.pack=2"], set()),
     ],
-    ids=["cgan_dcgan28", "gan_dcgan28", "cgan_mlp", "gan_mlp_tutorial_v2", "selfcond", "selfcond_recluster"],
+    ids=[
+        "cgan_dcgan28",
+        "gan_dcgan28",
+        "cgan_mlp",
+        "gan_mlp_tutorial_v2",
+        "selfcond",
+        "selfcond_recluster",
+        "info_codes",
+        "selfcond_pack",
+    ],
 )
 def test_no_host_sync_between_log_steps(tmp_path, config, extra, allowed):
     args = [

@@ -19,7 +19,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from gan_lightning import ConditionalGAN, MNISTDataModule
 from gan_lightning.reliability.shutdown import GracefulShutdown, TrainingInterrupted
-from tests.helpers import record_losses, tiny_trainer
+from tests.helpers import SaveAt, record_losses, tiny_trainer
 
 BATCHES, EPOCHS = 4, 3
 
@@ -59,17 +59,6 @@ class _SigtermAt(Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         if (trainer.current_epoch, batch_idx) == self.at:
             os.kill(os.getpid(), signal.SIGTERM)
-
-
-class _SaveAt(Callback):
-    """Writes a full checkpoint at the end of one training batch (as a step-based ModelCheckpoint does)."""
-
-    def __init__(self, epoch: int, batch: int, path) -> None:
-        self.at, self.path = (epoch, batch), path
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if (trainer.current_epoch, batch_idx) == self.at:
-            trainer.save_checkpoint(self.path)
 
 
 class _EpochStarts(Callback):
@@ -134,13 +123,13 @@ def test_resume_from_a_run_resumed_after_an_epochs_last_batch_continues_exactly(
     # batches are done, its end (on_train_epoch_end) has not run.
     model, dm, losses = _model_and_data(tmp_path, seed=0)
     last_batch = tmp_path / "epoch0_last_batch.ckpt"
-    _trainer(tmp_path / "first", 1, _SaveAt(0, BATCHES - 1, last_batch)).fit(model, dm)
+    _trainer(tmp_path / "first", 1, SaveAt(0, BATCHES - 1, last_batch)).fit(model, dm)
     # The resumed run starts epoch 1 as a run never stopped does, and a checkpoint in its middle records
     # that it is mid-epoch (Lightning used to leave the epoch counters one short: read as an epoch's end,
     # resuming from it trained epoch 1 from its first batch again).
     model, dm, losses = _model_and_data(tmp_path, seed=123)
     mid_epoch, starts = tmp_path / "epoch1_batch1.ckpt", _EpochStarts()
-    _trainer(tmp_path / "second", EPOCHS, _SaveAt(1, 1, mid_epoch), starts).fit(model, dm, ckpt_path=last_batch)
+    _trainer(tmp_path / "second", EPOCHS, SaveAt(1, 1, mid_epoch), starts).fit(model, dm, ckpt_path=last_batch)
     assert losses == uninterrupted[0][2 * BATCHES :]
     assert starts.epochs == list(range(1, EPOCHS))
     _resume(tmp_path, mid_epoch, uninterrupted, done_batches=BATCHES + 2)

@@ -3,11 +3,11 @@
 import lightning as L
 import pytest
 import torch
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 from gan_lightning import GAN, MNISTDataModule, SelfConditionedGAN
 from gan_lightning.reliability.checkpoints import CheckpointError
-from tests.helpers import record_losses, tiny_trainer
+from tests.helpers import SaveAt, record_losses, tiny_trainer
 
 BATCHES, EPOCHS = 4, 3
 SETTINGS = dict(ngf=8, ndf=8, latent_dim=16, clusters=12, metrics=False)
@@ -22,15 +22,6 @@ def _model_and_data(tmp_path, seed: int, **settings):
     return model, dm, losses
 
 
-class _SaveAt(Callback):
-    def __init__(self, epoch: int, batch: int, path) -> None:
-        self.at, self.path = (epoch, batch), path
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if (trainer.current_epoch, batch_idx) == self.at:
-            trainer.save_checkpoint(self.path)
-
-
 def _trainer(tmp_path, *callbacks, **kwargs):
     settings = dict(max_epochs=EPOCHS, limit_train_batches=BATCHES, callbacks=list(callbacks))
     return tiny_trainer(tmp_path, **{**settings, **kwargs})
@@ -39,7 +30,7 @@ def _trainer(tmp_path, *callbacks, **kwargs):
 def test_resume_mid_run_with_reclustering_continues_exactly(tmp_path):
     model, dm, whole = _model_and_data(tmp_path, seed=0, **RECLUSTER)
     mid = tmp_path / "mid.ckpt"
-    _trainer(tmp_path / "whole", _SaveAt(1, 1, mid)).fit(model, dm)
+    _trainer(tmp_path / "whole", SaveAt(1, 1, mid)).fit(model, dm)
     assert model.reclusterings == BATCHES * EPOCHS // 3
 
     resumed, dm2, losses = _model_and_data(tmp_path, seed=123, **RECLUSTER)  # another seed: the checkpoint sets all
