@@ -1,4 +1,4 @@
-"""DDP for GANs: Lightning's public strategy name ``ddp_find_unused_parameters_true``, and a check.
+"""DDP for GANs: plain ``ddp`` works, and a check.
 
 Why `find_unused_parameters`: Lightning wraps the whole LightningModule (G and D together) in one
 `DistributedDataParallel`. A GAN training step makes two backward passes: the D loss reaches no G
@@ -10,10 +10,14 @@ net's parameters as unused: a few dozen nodes for these nets, and one small extr
 the unused-parameter bitmap. `benchmarks/ddp_overhead.py` measures that cost against the
 alternative (G and D wrapped as two separate DDP modules, no search): see benchmarks/README.md.
 
-So a GAN trains under DDP with ``trainer.strategy: ddp_find_unused_parameters_true`` (the name
-Lightning registers for exactly this; the multi-GPU presets use it). A plain ``ddp`` (or a
-`DDPStrategy` with ``find_unused_parameters=False`` or ``static_graph=True``) stops before the first
-batch with a one-line error naming that strategy: the module does not change the user's strategy.
+So ``trainer.strategy: ddp``, the name every Lightning user types, trains a GAN: importing
+gan_lightning registers `GANDDPStrategy` under Lightning's DDP names that leave the setting unset
+(``ddp``, ``ddp_spawn``, ``ddp_fork``, ``ddp_notebook``); for a gan_lightning model it turns
+`find_unused_parameters` on and says so in one line, any other module gets Lightning's plain DDP.
+``ddp_find_unused_parameters_true`` (Lightning's own name for the setting, the one the multi-GPU
+presets use) trains the same way without the note. A DDP strategy that asks for
+``find_unused_parameters=False`` or ``static_graph=True`` explicitly stops before the first batch
+with a one-line error naming the strategy to use.
 
 BatchNorm: each rank normalises its own real batch and its own fake batch (D sees them in two
 forwards, the DCGAN recipe), like single-device training at the per-device batch size. For
@@ -24,9 +28,58 @@ from __future__ import annotations
 
 from typing import Any
 
+import lightning as L
+from lightning.pytorch.strategies import DDPStrategy, StrategyRegistry
+from lightning.pytorch.utilities import rank_zero_info
 from torch.nn.parallel import DistributedDataParallel
 
 GAN_DDP_STRATEGY = "ddp_find_unused_parameters_true"
+# Lightning's DDP names that leave find_unused_parameters to its default (False).
+PLAIN_DDP_NAMES = ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
+DDP_NOTE = (
+    "trainer.strategy {name!r}: a GAN's G and D backward passes each leave the other net's parameters unused, "
+    f"so DDP runs with find_unused_parameters=True (as '{GAN_DDP_STRATEGY}' does)"
+)
+
+
+class GANDDPStrategy(DDPStrategy):
+    """Lightning's `DDPStrategy` under the names in `PLAIN_DDP_NAMES`: `find_unused_parameters` on
+    for a gan_lightning model (with a one-line note), Lightning's plain DDP for any other module."""
+
+    def __init__(self, *args: Any, registered_name: str = "ddp", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.registered_name = registered_name  # the name the user gave, for the note
+
+    def setup(self, trainer: L.Trainer) -> None:
+        # The module is wrapped in DistributedDataParallel inside DDPStrategy.setup, from the keyword
+        # arguments the strategy keeps: set the one a GAN needs before that, unless the user set it.
+        if "find_unused_parameters" not in self._ddp_kwargs and _is_ours(trainer.lightning_module):
+            self._ddp_kwargs["find_unused_parameters"] = True
+            rank_zero_info(DDP_NOTE.format(name=self.registered_name))
+        super().setup(trainer)
+
+
+def _is_ours(module: Any) -> bool:
+    from gan_lightning.modules.gan import GAN  # gan.py imports this module
+
+    return isinstance(module, GAN)
+
+
+def register_plain_ddp_names() -> None:
+    """Point `PLAIN_DDP_NAMES` at `GANDDPStrategy`, with Lightning's own settings for each name."""
+    for name in PLAIN_DDP_NAMES:
+        entry = StrategyRegistry[name]
+        params = {**entry["init_params"], "registered_name": name}
+        StrategyRegistry.register(
+            name,
+            GANDDPStrategy,
+            description=f"{entry['description']}; find_unused_parameters=True for a gan_lightning GAN",
+            override=True,
+            **params,
+        )
+
+
+register_plain_ddp_names()
 
 
 def check_ddp(wrapped: Any) -> None:
@@ -41,11 +94,11 @@ def check_ddp(wrapped: Any) -> None:
         return
     if wrapped.static_graph:
         raise ValueError(
-            f"trainer.strategy must be '{GAN_DDP_STRATEGY}' for a GAN (each step makes two backward passes over "
-            "different parameters), got a DDP strategy with static_graph=True"
+            f"trainer.strategy must be 'ddp' or '{GAN_DDP_STRATEGY}' for a GAN (each step makes two backward "
+            "passes over different parameters), got a DDP strategy with static_graph=True"
         )
     if not wrapped.find_unused_parameters:
         raise ValueError(
-            f"trainer.strategy must be '{GAN_DDP_STRATEGY}' for a GAN (its G and D backward passes each leave "
-            "the other net's parameters unused), got a DDP strategy with find_unused_parameters=False, as 'ddp' is"
+            f"trainer.strategy must be 'ddp' or '{GAN_DDP_STRATEGY}' for a GAN (its G and D backward passes each "
+            "leave the other net's parameters unused), got a DDP strategy with find_unused_parameters=False"
         )

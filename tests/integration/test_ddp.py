@@ -1,6 +1,7 @@
 """GAN and ConditionalGAN under DDP: two CPU processes (gloo), launched the way torchrun does
-(RANK / LOCAL_RANK / WORLD_SIZE in the environment), with Lightning's public strategy name
-`ddp_find_unused_parameters_true` (a plain "ddp" is refused: tests/unit/test_speed.py).
+(RANK / LOCAL_RANK / WORLD_SIZE in the environment), under both spellings of the strategy: the GAN
+run with the plain "ddp" every Lightning user types, the CGAN run with Lightning's
+`ddp_find_unused_parameters_true` (gan_lightning/modules/strategies.py: both train the same way).
 The GAN reads batches through a DataLoader (Lightning adds the DistributedSampler), the CGAN
 through the data module's DeviceBatches (`device_resident: true`, sharded by the module itself)."""
 
@@ -22,7 +23,8 @@ from gan_lightning.callbacks import ImageGridLogger
 from gan_lightning.modules import GAN
 
 WORLD = 2
-STRATEGY = "ddp_find_unused_parameters_true"  # G and D step apart (gan_lightning/strategies.py)
+# G and D step apart (gan_lightning/modules/strategies.py): each spelling of the strategy, one run each.
+STRATEGIES = {False: "ddp", True: "ddp_find_unused_parameters_true"}  # by `conditional`
 
 
 class _Recorder(Callback):
@@ -69,7 +71,7 @@ def _worker(rank: int, port: int, root: str, conditional: bool) -> None:  # the 
     )
     recorder = _Recorder()
     trainer = L.Trainer(
-        accelerator="cpu", devices=WORLD, strategy=STRATEGY, max_epochs=1, limit_train_batches=3,
+        accelerator="cpu", devices=WORLD, strategy=STRATEGIES[conditional], max_epochs=1, limit_train_batches=3,
         limit_val_batches=2, num_sanity_val_steps=0, default_root_dir=root,
         logger=WandbLogger(save_dir=root, offline=True),
         callbacks=[ModelCheckpoint(save_last=True), ImageGridLogger(every_n_epochs=1), recorder],
@@ -77,7 +79,7 @@ def _worker(rank: int, port: int, root: str, conditional: bool) -> None:  # the 
     )  # fmt: skip
     trainer.fit(model, dm)
     calls = list(calls)  # the mid-epoch resume runs below write checkpoints too
-    resumed = _mid_epoch_resume(Path(root) / "resume", conditional)
+    resumed = _mid_epoch_resume(Path(root) / "resume", conditional, STRATEGIES[conditional])
     wandb_run = getattr(trainer.logger.experiment, "id", None)  # a DummyExperiment off rank 0
     wandb_run = None if wandb_run is None or not isinstance(wandb_run, str) else str(wandb_run)
     torch.save(
@@ -97,7 +99,7 @@ def _worker(rank: int, port: int, root: str, conditional: bool) -> None:  # the 
     )
 
 
-def _mid_epoch_resume(root: Path, device_resident: bool) -> dict:
+def _mid_epoch_resume(root: Path, device_resident: bool, strategy: str) -> dict:
     """Three fits on this rank: 2 epochs of 4 batches uninterrupted; the same stopped after 6 batches
     (`max_steps`: 2 optimizer steps per batch), in the middle of epoch 1; and a resume of that from its
     last.ckpt. What the resume trained on and ends with, beside what the uninterrupted run did."""
@@ -109,7 +111,7 @@ def _mid_epoch_resume(root: Path, device_resident: bool) -> dict:
         recorder = _Recorder()
         ckpt = ModelCheckpoint(dirpath=root / f"ckpt{max_steps}", save_last=True, every_n_train_steps=2)
         trainer = L.Trainer(
-            accelerator="cpu", devices=WORLD, strategy=STRATEGY, max_epochs=2, max_steps=max_steps,
+            accelerator="cpu", devices=WORLD, strategy=strategy, max_epochs=2, max_steps=max_steps,
             limit_train_batches=4, limit_val_batches=0, logger=False, default_root_dir=root,
             callbacks=[ckpt, recorder], enable_progress_bar=False, enable_model_summary=False,
         )  # fmt: skip
@@ -143,7 +145,7 @@ def ddp_run(request, tmp_path_factory) -> tuple[Path, list[dict]]:
 @pytest.mark.slow
 def test_ranks_hold_identical_weights_after_steps(ddp_run):
     _, (r0, r1) = ddp_run
-    assert r0["find_unused"] and r1["find_unused"]  # what the strategy name asks for
+    assert r0["find_unused"] and r1["find_unused"]  # "ddp" too: a GAN's DDP finds the unused net's parameters
     assert r0["g_steps"] == r1["g_steps"] == 3
     assert r0["params"].keys() == r1["params"].keys()
     for name, p in r0["params"].items():
