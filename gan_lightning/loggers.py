@@ -27,7 +27,7 @@ from lightning.pytorch.cli import SaveConfigCallback
 from lightning.pytorch.loggers import WandbLogger as _LightningWandbLogger
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 
-from gan_lightning.reliability.runs import claim_version_dir, fresh_path, next_version
+from gan_lightning.reliability.runs import claim_version_dir, find_resumable_checkpoint, fresh_path, next_version
 
 DEFAULT_PROJECT = "gan-lightning"
 _ENV_MODES = {"dryrun": "offline", "run": "online"}  # older spellings of WANDB_MODE
@@ -189,10 +189,16 @@ class SaveConfigToWandb(SaveConfigCallback):
                 self.config_filename = fresh_path(path).name
                 rank_zero_info(f"resuming in {str(path.parent)!r}: this part's config is {self.config_filename}")
             elif trainer.is_global_zero:
+                # Offer the resume only when there is a checkpoint to resume from (else it would start over).
+                resume = (
+                    ", or resume this run with --ckpt_path last"
+                    if find_resumable_checkpoint(path.parent)[0] is not None
+                    else "; it holds no checkpoint to resume from"
+                )
                 raise ValueError(
                     f"trainer.default_root_dir: {str(path.parent)!r} already holds a run ({self.config_filename}); "
-                    "nothing is overwritten: give a new trainer.default_root_dir, use a logger (versioned run "
-                    "folders), or resume this run with --ckpt_path last"
+                    "nothing is overwritten: give a new trainer.default_root_dir or use a logger (versioned run "
+                    f"folders){resume}"
                 )
         super().setup(trainer, pl_module, stage)
 

@@ -83,9 +83,11 @@ def atomic_save(checkpoint: Any, path: str | Path) -> None:
         tmp.unlink(missing_ok=True)
         kept = "the checkpoint already there is unchanged" if path.is_file() else "no partial file was left"
         reason = "no space left on device" if err.errno == errno.ENOSPC else (err.strerror or str(err))
+        # Promise a resume only when a checkpoint is there to resume from.
+        then = "resume with --ckpt_path last" if _any_checkpoint(path.parent) else "run the command again"
         failure = CheckpointWriteError(
             f"could not write checkpoint {str(path)!r} ({reason}); {kept}; free space or set "
-            "trainer.default_root_dir to another disk, then resume with --ckpt_path last"
+            f"trainer.default_root_dir to another disk, then {then}"
         )
         failure.errno = err.errno
         raise failure from None
@@ -93,6 +95,14 @@ def atomic_save(checkpoint: Any, path: str | Path) -> None:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_folder(path.parent)
+
+
+def _any_checkpoint(folder: Path) -> bool:
+    """A checkpoint `--ckpt_path last` could find in this folder (hidden temporary files are none)."""
+    try:
+        return any(p.is_file() for p in folder.glob("*.ckpt"))
+    except OSError:
+        return False
 
 
 def _fsync_folder(folder: Path) -> None:

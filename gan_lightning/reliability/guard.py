@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import torch
+from lightning.fabric.utilities.cloud_io import get_filesystem
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from gan_lightning.checks import check_choice, choices
@@ -62,11 +63,10 @@ class NonFiniteGuard:
     def stop(self, trainer: Any, name: str, value: float, where: str, last: dict[str, float], last_step) -> None:
         """Raise `DivergenceError` for loss `name` (``d_loss``/``g_loss``) = `value` at `where`,
         after telling every `ModelCheckpoint` not to save the (diverged) state on the way out."""
-        kept = ""
-        for cb in getattr(trainer, "checkpoint_callbacks", []):
-            if isinstance(cb, ModelCheckpoint):
-                cb.save_on_exception = False  # keep last.ckpt: the weights now are already diverged
-                kept = kept or cb.last_model_path or cb.best_model_path
+        checkpoints = [cb for cb in getattr(trainer, "checkpoint_callbacks", []) if isinstance(cb, ModelCheckpoint)]
+        for cb in checkpoints:
+            cb.save_on_exception = False  # keep last.ckpt: the weights now are already diverged
+        kept = kept_checkpoint(checkpoints)
         finite = ", ".join(f"{k}={v:.4g}" for k, v in sorted(last.items())) or "none yet"
         raise DivergenceError(
             f"training diverged at {where}: the {NETWORKS[name]} loss {name} is {value}; "
@@ -74,3 +74,14 @@ class NonFiniteGuard:
             + (f"last good checkpoint kept: {kept}" if kept else "no checkpoint written yet")
             + "; lower the learning rates, or set model.init_args.on_nonfinite: skip"
         )
+
+
+def kept_checkpoint(checkpoints: list[ModelCheckpoint]) -> str:
+    """The checkpoint file the message may name as kept: the first of the callbacks' last, best and top-k
+    paths that is a file. A `ModelCheckpoint` records a path before writing it, and this stop is raised
+    from inside that write (`GAN.on_save_checkpoint`), so a recorded path may name a file never written."""
+    for cb in checkpoints:
+        for path in (cb.last_model_path, cb.best_model_path, *cb.best_k_models):
+            if path and get_filesystem(path).isfile(path):
+                return str(path)
+    return ""

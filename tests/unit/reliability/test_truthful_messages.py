@@ -1,0 +1,143 @@
+"""Messages are true: a file an error message names as there (a checkpoint kept, a file that exists, a
+folder that holds a run) is there, and a resume it offers has a checkpoint to resume from.
+
+The rule is checked on every bad input of tests/integration/test_bad_input.py (its `CASES`, run the
+same way), on the divergence stops of tests/integration/test_reliability_fit.py (its fits, with the
+NaN before and after the first checkpoint) and on a checkpoint write that fails.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+from gan_lightning.losses import GANLoss, bce_d, bce_g
+from gan_lightning.reliability.checkpoints import CheckpointWriteError, atomic_save
+from gan_lightning.reliability.guard import DivergenceError
+from tests.helpers import tiny_trainer
+from tests.integration.test_bad_input import CASES, ROOT, Case, _files, _fit, _params, run_case
+from tests.integration.test_reliability_fit import _fit as _diverging_fit
+from tests.integration.test_reliability_fit import _nan_on_call
+
+# Words just before (or after) a path that say it is not there: such a path is named as missing.
+ABSENT_BEFORE = re.compile(
+    r"(no checkpoint file at|cannot write to|cannot write|cannot create the folder|could not write checkpoint) '?$"
+)
+ABSENT_AFTER = re.compile(r"^'?, a path under the file")
+RESUME = "--ckpt_path last"
+
+
+def named_paths(message: str, roots: list[Path]) -> list[str]:
+    """Every path under one of `roots` that `message` names, except those it says are not there."""
+    found = []
+    for root in roots:
+        for match in re.finditer(re.escape(str(root)) + r"[^\s'\"`;,()]*", message):
+            path = match.group().rstrip(".:")
+            if ABSENT_BEFORE.search(message[: match.start()]) or ABSENT_AFTER.match(message[match.end() :]):
+                continue
+            found.append(path)
+    return found
+
+
+def untrue(message: str, roots: list[Path], run_root: Path | None = None) -> list[str]:
+    """What `message` says that is not so: the paths it names that do not exist, and a resume with
+    `--ckpt_path last` offered where that finds nothing (no checkpoint in a `checkpoints/` folder under
+    `run_root`)."""
+    wrong = [f"names {p!r}, which does not exist" for p in named_paths(message, roots) if not Path(p).exists()]
+    resumable = run_root is not None and any(p.parent.name == "checkpoints" for p in run_root.rglob("*.ckpt"))
+    if RESUME in message and not resumable:
+        wrong.append(f"offers {RESUME} with no checkpoint to resume under {str(run_root)!r}")
+    return wrong
+
+
+def test_the_rule_tells_a_named_missing_file_from_one_said_to_be_missing(tmp_path):
+    there = tmp_path / "checkpoints" / "there.ckpt"
+    there.parent.mkdir()
+    there.write_bytes(b"x")
+    gone = tmp_path / "gone.ckpt"
+    assert untrue(f"last good checkpoint kept: {there}; lower the learning rates", [tmp_path]) == []
+    assert untrue(f"last good checkpoint kept: {gone}; lower", [tmp_path]) == [
+        f"names {str(gone)!r}, which does not exist"
+    ]
+    assert untrue(f"ckpt_path: no checkpoint file at '{gone}'", [tmp_path]) == []
+    assert untrue(f"got '{tmp_path}/f/data', a path under the file '{there}'", [tmp_path]) == []
+    assert untrue(f"could not write checkpoint '{gone}' (no space left on device)", [tmp_path]) == []
+    assert untrue(f"resume with {RESUME}", [tmp_path], run_root=tmp_path) == []  # there.ckpt is there
+    assert untrue(f"resume with {RESUME}", [tmp_path], run_root=tmp_path / "empty") != []
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("truthful")
+
+
+@pytest.mark.parametrize("case", _params(CASES))
+def test_a_bad_input_message_names_only_what_is_there(case, scratch):
+    _, message = run_case(case, scratch)
+    assert message, case.what
+    assert untrue(message, [scratch, ROOT], run_root=scratch) == [], message
+
+
+@pytest.mark.parametrize("checkpoint", [False, True], ids=["without_a_checkpoint", "with_a_checkpoint"])
+def test_a_folder_holding_a_run_offers_the_resume_only_with_a_checkpoint(scratch, checkpoint):
+    run = scratch / f"held_{checkpoint}"
+    (run / "checkpoints").mkdir(parents=True, exist_ok=True)
+    (run / "config.yaml").write_text("# an earlier run's config\n")
+    case = Case("a folder holding a run", _fit(root=run.name), "already holds a run")
+    _files(scratch)
+    if checkpoint:
+        shutil.copy(scratch / "gan28.ckpt", run / "checkpoints" / "last.ckpt")
+    code, message = run_case(case, scratch)
+    assert code == 2 and "already holds a run (config.yaml)" in message, message
+    assert (RESUME in message) == checkpoint, message
+    assert untrue(message, [scratch], run_root=run) == [], message
+
+
+@pytest.mark.parametrize(
+    ("every_n_train_steps", "nan_call", "kept"),
+    [(None, 2, False), (1, 1, False), (3, 3, False), (2, 3, True), (None, 4, True)],
+    ids=["before_any_checkpoint", "in_the_first_write", "in_the_first_write_of_epoch_1", "in_a_later_write", "after"],
+)
+def test_a_divergence_stop_names_only_a_checkpoint_that_was_written(
+    tmp_path, tiny_dm, every_n_train_steps, nan_call, kept
+):
+    # The NaN of d_loss's `nan_call`-th call is found at an epoch's end or, with a step-based
+    # ModelCheckpoint, inside a checkpoint write: the callback records that file's path before writing
+    # it, and the stop cancels the write.
+    model, _, trainer = _diverging_fit(tmp_path, GANLoss(_nan_on_call(bce_d, nan_call), bce_g))
+    if every_n_train_steps is not None:
+        ckpt = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True, every_n_train_steps=every_n_train_steps)
+        trainer = tiny_trainer(tmp_path, max_epochs=2, enable_checkpointing=True, callbacks=[ckpt])
+    with pytest.raises(DivergenceError) as info:
+        trainer.fit(model, tiny_dm)
+    message = str(info.value)
+    assert untrue(message, [tmp_path], run_root=tmp_path) == [], message
+    written = sorted(p.name for p in tmp_path.rglob("*.ckpt"))
+    if kept:
+        assert "last good checkpoint kept: " in message and written, message
+    else:
+        assert "no checkpoint written yet" in message and written == [], (message, written)
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["first_write", "over_an_earlier_checkpoint"])
+def test_a_failed_checkpoint_write_offers_a_resume_only_from_a_checkpoint(tmp_path, monkeypatch, earlier):
+    target = tmp_path / "checkpoints" / "last.ckpt"
+    if earlier:
+        atomic_save({"step": 1}, target)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("builtins.open", full_disk)
+    with pytest.raises(CheckpointWriteError) as info:
+        atomic_save({"step": 2}, target)
+    monkeypatch.undo()
+    message = str(info.value)
+    assert untrue(message, [tmp_path], run_root=tmp_path) == [], message
+    said = "the checkpoint already there is unchanged" if earlier else "no partial file was left"
+    assert said in message and (RESUME in message) == earlier, message
