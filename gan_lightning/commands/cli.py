@@ -30,7 +30,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from gan_lightning.callbacks.predictions import SampleWriter
 from gan_lightning.callbacks.progress import ProgressBar
 from gan_lightning.checks import choices, one_of
-from gan_lightning.commands.configs import check_one_system
+from gan_lightning.commands.configs import check_config_files, check_one_system
 from gan_lightning.commands.trainer_settings import named_trainer_settings
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.data.datamodule import DeviceResident
@@ -275,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     # LightningCLI reads sys.argv itself when args is None (and warns when given both).
     try:
+        check_config_files(args)  # an empty, cut or non-YAML --config file: named, before the parser reads it
         check_one_system(args)
         run_cli(argv)
     except (TrainingInterrupted, SIGTERMException) as err:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from gan_lightning.reliability.inputs import read_yaml_mapping
+
 
 def config_files(args: list[str]) -> list[str]:
     """The files given as ``--config FILE`` / ``--config=FILE``, in order."""
@@ -21,6 +23,15 @@ def config_files(args: list[str]) -> list[str]:
         elif arg.startswith("--config="):
             found.append(arg.split("=", 1)[1])
     return found
+
+
+def check_config_files(args: list[str]) -> None:
+    """Each ``--config`` file reads as a mapping of settings: an empty, cut, non-YAML or non-mapping file is
+    refused naming it (`BadFileError`), not reported by the parser as ``Unexpected config:`` or one of its
+    YAML errors without the file. Paths that are not files (missing, or inline YAML) are the parser's."""
+    for path in config_files(args):
+        if Path(path).is_file():
+            read_yaml_mapping(path, "--config")
 
 
 def check_one_system(args: list[str]) -> None:

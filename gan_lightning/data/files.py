@@ -14,15 +14,18 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from gan_lightning.data.idx import read_idx
+from gan_lightning.reliability.inputs import BadFileError
 from gan_lightning.reliability.runs import check_writable
 
 log = logging.getLogger(__name__)
 
 SAMPLE_DIR = Path(__file__).parents[1] / "assets" / "mnist_sample"  # 6,000 training and 2,000 test digits
 FULL_SIZE = {"train": 60_000, "test": 10_000}
+IMAGE_SHAPE, NUM_CLASSES = (28, 28), 10  # what both datasets' IDX files hold
 _TORCHVISION_NAME = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
 _SYSTEM_DIRS = {"fashion_mnist": [Path("/usr/share/datasets/fashion-mnist")], "mnist": []}
 _FILES = {  # split -> (images, labels) file stems
@@ -111,12 +114,29 @@ def load_split(folder: str | Path, split: str) -> tuple[torch.Tensor, torch.Tens
     if image_file is None or label_file is None:
         raise FileNotFoundError(f"No {split} IDX files ({image_stem}[.gz], {label_stem}[.gz]) in {folder}")
     images, labels = read_idx(image_file, 3), read_idx(label_file, 1)
+    check_values(image_file, images, label_file, labels)
     if len(images) != len(labels):
         raise ValueError(
             f"{image_file.name} holds {len(images)} images but {label_file.name} holds "
             f"{len(labels)} labels (folder {folder}); the two files must come from the same split"
         )
     return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype("int64"))
+
+
+def check_values(image_file: Path, images: np.ndarray, label_file: Path, labels: np.ndarray) -> None:
+    """The IDX files hold what the data is: 28 x 28 images and digit labels 0..9 (both datasets have ten
+    classes). A label of 200 would otherwise reach the one-hot encoding mid-training as an index error."""
+    if images.shape[1:] != IMAGE_SHAPE:
+        raise BadFileError(
+            f"IDX file {image_file} holds images of {images.shape[1]} x {images.shape[2]} pixels; "
+            f"MNIST and Fashion-MNIST images are {IMAGE_SHAPE[0]} x {IMAGE_SHAPE[1]}"
+        )
+    if labels.size and labels.max() >= NUM_CLASSES:
+        where = int(np.argmax(labels >= NUM_CLASSES))
+        raise BadFileError(
+            f"IDX file {label_file} holds label {int(labels[where])} (at index {where}); labels must be "
+            f"the digits 0..{NUM_CLASSES - 1}"
+        )
 
 
 def resolve_source(dataset: str, data_dir: Path, download: bool) -> Path:

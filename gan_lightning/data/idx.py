@@ -12,34 +12,41 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_lightning.reliability.inputs import BadFileError
+
 # IDX magic: two zero bytes, a type code (0x08 = uint8), then the number of dimensions.
 _MAGIC = {3: 0x00000803, 1: 0x00000801}  # images (N, H, W) / labels (N,)
 
 
 def read_idx(path: str | Path, ndim: int) -> np.ndarray:
-    """Return the uint8 array stored in an IDX file with `ndim` dimensions (3 images, 1 labels)."""
+    """Return the uint8 array stored in an IDX file with `ndim` dimensions (3 images, 1 labels).
+
+    Raises:
+        BadFileError: the file is empty, cut short or padded, not gzip where it says so, or not a uint8 IDX
+            file of `ndim` dimensions (a ValueError naming the file).
+    """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
             data = f.read()
     except (OSError, EOFError) as err:  # gzip raises these on a truncated or non-gzip file
-        raise ValueError(f"Cannot read IDX file {path}: {err}") from err
+        raise BadFileError(f"Cannot read IDX file {path}: {err}") from err
     header = 4 + 4 * ndim
     if len(data) < 4:
-        raise ValueError(f"IDX file {path} is truncated: {len(data)} bytes, header needs {header}")
+        raise BadFileError(f"IDX file {path} is truncated: {len(data)} bytes, header needs {header}")
     magic = struct.unpack(">I", data[:4])[0]
     if magic != _MAGIC[ndim]:
-        raise ValueError(
+        raise BadFileError(
             f"IDX file {path} has magic number {magic:#010x}, expected {_MAGIC[ndim]:#010x} "
             f"(uint8, {ndim}-d {'images' if ndim == 3 else 'labels'})"
         )
     if len(data) < header:
-        raise ValueError(f"IDX file {path} is truncated: {len(data)} bytes, header needs {header}")
+        raise BadFileError(f"IDX file {path} is truncated: {len(data)} bytes, header needs {header}")
     shape = struct.unpack(f">{ndim}I", data[4:header])
     expected = header + int(np.prod(shape))
     if len(data) != expected:
-        raise ValueError(
+        raise BadFileError(
             f"IDX file {path} is truncated or padded: {len(data)} bytes, its header "
             f"(shape {tuple(shape)}) says {expected}"
         )

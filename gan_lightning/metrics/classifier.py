@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan_lightning.reliability.inputs import bad_file, read_torch_file, reason_of
+
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "assets" / "mnist_classifier.pt"
 NUM_CLASSES = 10
 FEATURE_DIM = 128
@@ -78,16 +80,23 @@ def load_classifier(path: str | Path | None = None) -> MNISTClassifier:
             f"classifier weights {path} not found; train them with "
             "`python -m gan_lightning.commands.train_classifier --out <file>`"
         )
-    blob = torch.load(path, map_location="cpu", weights_only=True)
+    blob = read_torch_file(path, "classifier weights")
+    state = blob.get("state_dict") if isinstance(blob, dict) else None
+    if not isinstance(state, dict):
+        raise bad_file("classifier weights", path, "holds no state_dict (not a gan_lightning classifier file)")
     net = MNISTClassifier()  # older files also hold an always-empty "config" entry: ignored
-    net.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
+    try:
+        net.load_state_dict({k: v.float() for k, v in state.items()})
+    except (RuntimeError, AttributeError) as err:  # other layers or shapes, or values that are not tensors
+        raise bad_file("classifier weights", path, f"do not fit the MNIST classifier ({reason_of(err)})") from None
     return net.eval().requires_grad_(False)
 
 
 def classifier_metadata(path: str | Path | None = None) -> dict[str, Any]:
     """What the weights file says about how it was trained (accuracy, data, command)."""
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
-    return dict(torch.load(path, map_location="cpu", weights_only=True).get("meta", {}))
+    blob = read_torch_file(path, "classifier weights")
+    return dict(blob.get("meta", {})) if isinstance(blob, dict) else {}
 
 
 class MNISTFeatures(nn.Module):

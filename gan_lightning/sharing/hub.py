@@ -24,9 +24,10 @@ from typing import Any
 
 import torch
 from huggingface_hub import ModelHubMixin, hf_hub_download
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from gan_lightning.reliability.checkpoints import STRUCTURE_KEYS, CheckpointError
+from gan_lightning.reliability.inputs import BadFileError, read_json_object, read_safetensors, reason_of
 from gan_lightning.sharing import pretrained
 from gan_lightning.sharing.card import model_card
 
@@ -133,9 +134,11 @@ class HubMixin(
                 a structural hyperparameter override, or a failed Hub download (one line each).
         """
         source = pretrained.resolve(pretrained_model_name_or_path)
+        if Path(source).is_dir():  # huggingface_hub's json.load would say "Expecting value" and name no file
+            read_json_object(Path(source) / "config.json", "pretrained")
         try:
             model = super().from_pretrained(source, **kwargs)
-        except (pretrained.PretrainedError, CheckpointError):
+        except (pretrained.PretrainedError, CheckpointError, BadFileError):
             raise
         except Exception as err:  # the Hub: network, unknown repo, validation of the id
             if Path(source).is_dir():
@@ -162,7 +165,7 @@ class HubMixin(
         config: dict | None = None,
         **model_kwargs,
     ):
-        if not config or META_KEY not in config:
+        if not config or not isinstance(config.get(META_KEY), dict):
             raise pretrained.PretrainedError(
                 f"pretrained: {model_id!r} has no gan_lightning config.json (a `{META_KEY}` section)"
             )
@@ -203,8 +206,16 @@ class HubMixin(
                     f"{key}: {where} was saved with {key}={hparams[key]!r}, which its weights need; "
                     f"got {overrides[key]!r}"
                 )
-        model = saved(**{**hparams, **overrides})
-        state = load_file(str(folder / pretrained.WEIGHTS_NAME))
+        try:
+            model = saved(**{**hparams, **overrides})
+        except (ValueError, TypeError) as err:
+            if overrides:  # the caller's own keyword arguments may be what the model refuses: their error
+                raise
+            reason = reason_of(err)
+            raise BadFileError(
+                f"pretrained: {str(folder / 'config.json')!r} holds a value out of range ({reason})"
+            ) from None
+        state = read_safetensors(folder / pretrained.WEIGHTS_NAME, "pretrained")
         extra = {name: state.pop(name) for name in model.sampling_state() if name in state}
         model.load_sampling_state(extra)
         targets = [model.g_modules()] + ([model.generator_ema.module] if model.generator_ema is not None else [])
@@ -213,8 +224,11 @@ class HubMixin(
             try:
                 target.load_state_dict({k: v.to(reference[k].dtype) if k in reference else v for k, v in state.items()})
             except RuntimeError as err:
-                reason = str(err).strip().splitlines()[0]
-                raise CheckpointError(f"{where}: the weights do not fit its config.json ({reason})") from None
+                reason = reason_of(err)
+                weights = str(folder / pretrained.WEIGHTS_NAME)
+                raise CheckpointError(
+                    f"{where}: the weights in {weights!r} do not fit its config.json ({reason})"
+                ) from None
         model._hub_info = {key: meta[key] for key in ("training", "metrics") if key in meta}
         model._hub_info["source"] = source or str(folder)
         return model.eval()

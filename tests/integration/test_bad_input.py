@@ -10,6 +10,7 @@ import contextlib
 import importlib.util
 import io
 import re
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,11 +98,30 @@ def _files(tmp: Path) -> None:
                 ) if data is None else target.write_bytes(data)
         images = idx / "train-images-idx3-ubyte"
         images.write_bytes(images.read_bytes()[:5000])
+    _broken_files(tmp)
     partial = tmp / "partial_mnist" / "MNIST" / "raw"  # the user's training files, no test split
     if not partial.exists():
         partial.mkdir(parents=True)
         for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
             (partial / name).write_bytes((ROOT / "gan_lightning" / "assets" / "mnist_sample" / name).read_bytes())
+
+
+def _broken_files(tmp: Path) -> None:
+    """Files a user hands us, broken: --config YAMLs, model folders, IDX labels out of range."""
+    (tmp / "empty.yaml").write_bytes(b"")
+    (tmp / "list.yaml").write_text("- fit\n- --trainer.max_epochs=3\n")
+    (tmp / "binary.yaml").write_bytes(b"\x00\xff\xfe\x01" * 16)
+    shipped = ROOT / "gan_lightning" / "assets" / "pretrained" / "mnist-cgan"
+    for name, file, cut in (("cut_config", "config.json", 40), ("cut_weights", "model.safetensors", 5000)):
+        if not (tmp / name).exists():
+            shutil.copytree(shipped, tmp / name)
+            (tmp / name / file).write_bytes((shipped / file).read_bytes()[:cut])  # an interrupted copy
+    labels = tmp / "bad_labels"
+    if not labels.exists():  # the shipped sample, with one training label that is not a digit
+        shutil.copytree(ROOT / "gan_lightning" / "assets" / "mnist_sample", labels)
+        values = read_idx(labels / "train-labels-idx1-ubyte.gz", 1).copy()
+        values[7] = 200
+        write_idx(labels / "train-labels-idx1-ubyte.gz", values)
 
 
 GEN = ("generate", "--out", "{tmp}/out.png", "--ckpt_path")
@@ -275,6 +295,34 @@ CASES: list[Case] = [
         "`generate --out` an existing file",
         _cmd("generate", "--out", "{tmp}/exists.png", "--ckpt_path", "{tmp}/gan28.ckpt"),
         r"already exists; pass --overwrite to replace it",
+    ),
+    Case(
+        "an empty `--config` file", _fit("--config={tmp}/empty.yaml"), r"--config: '.*empty\.yaml' is empty \(0 bytes\)"
+    ),
+    Case(
+        "a `--config` file that is a YAML list",
+        _fit("--config={tmp}/list.yaml"),
+        r"--config: '.*list\.yaml' must hold a mapping of settings \(key: value\), got a list",
+    ),
+    Case(
+        "a `--config` file that is not text",
+        _fit("--config={tmp}/binary.yaml"),
+        r"--config: '.*binary\.yaml' is not a YAML file \(byte 1 is not UTF-8 text\)",
+    ),
+    Case(
+        "`generate --pretrained` a folder whose `config.json` is cut short",
+        _cmd("generate", "--out", "{tmp}/out.png", "--pretrained", "{tmp}/cut_config"),
+        r"pretrained: '.*cut_config/config\.json' is not valid JSON \(line \d+, column \d+: ",
+    ),
+    Case(
+        "`generate --pretrained` a folder whose `model.safetensors` is cut short",
+        _cmd("generate", "--out", "{tmp}/out.png", "--pretrained", "{tmp}/cut_weights"),
+        r"pretrained: '.*cut_weights/model\.safetensors' is not a readable safetensors file \(truncated",
+    ),
+    Case(
+        "an IDX label that is not a digit in `data.data_dir`",
+        _fit("--data.data_dir={tmp}/bad_labels"),
+        r"IDX file .*bad_labels/train-labels-idx1-ubyte\.gz holds label 200 \(at index 7\); labels must be the digits",
     ),
     Case(
         "`fit` into a `default_root_dir` that holds a run (no logger)",
