@@ -17,6 +17,7 @@ from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from PIL import Image
 from torchvision.utils import make_grid
 
+from gan_lightning.grids import pixels_image
 from gan_lightning.reliability.atomic import atomic_output
 from gan_lightning.reliability.runs import fresh_path
 
@@ -61,26 +62,9 @@ def publish_image(trainer: L.Trainer, key: str, grid: torch.Tensor) -> None:
             logger.experiment.add_image(key, grid, global_step=step)
 
 
-def to_pixels(images: torch.Tensor) -> torch.Tensor:
-    """Images (N, C, H, W) in [-1, 1] -> (N, C, H, W) uint8: each image's values in `to_uint8(to_grid(...))`,
-    by the same arithmetic, so a grid can be built from pixels kept piece by piece (`GRID_PAD` between)."""
-    x = images.detach().float().cpu().clamp(-1, 1)
-    return (((x + 1) / 2).clamp(0, 1) * 255).round().to(torch.uint8)
-
-
-GRID_PAD = 128  # to_grid's pad value 0.5, as to_uint8 rounds it
-
-
 def grid_image(grid: torch.Tensor) -> Image.Image:
     """Grid (3, H, W) in [0, 1] as a PIL image, single-channel when grey (a third of the file size)."""
     return pixels_image(to_uint8(grid))
-
-
-def pixels_image(pixels: np.ndarray) -> Image.Image:
-    """Pixels (H, W, 3) uint8 as a PIL image, single-channel when grey."""
-    if (pixels == pixels[..., :1]).all():
-        pixels = pixels[..., 0]
-    return Image.fromarray(pixels)
 
 
 def save_png(grid: torch.Tensor, path: Path) -> Path:

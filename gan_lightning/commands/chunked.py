@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import torch
 from tqdm import tqdm
 
-from gan_lightning.modules.stages import draw_noise
+from gan_lightning.noise import draw_noise
 
 CHUNK = 1000  # images decoded at once: a few MB at 64 px, whatever the count asked for
 # (a multiple of 8: the CPU's matrix kernels then give each row the bits of one batch of all the rows)

@@ -26,20 +26,21 @@ import sys
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, NoReturn
+from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 import numpy as np
 import torch
-from torchvision.utils import make_grid
 
-from gan_lightning.callbacks.sinks import GRID_PAD, pixels_image, to_pixels
 from gan_lightning.checks import check_interval, check_seed
 from gan_lightning.commands.chunked import CHUNK, ClusterRows, NoiseRows, progress, spans
-from gan_lightning.modules import GAN, model_class
-from gan_lightning.modules.stages import draw_noise
+from gan_lightning.grids import pixel_grid, pixels_image, to_pixels
+from gan_lightning.noise import draw_noise
 from gan_lightning.reliability.atomic import atomic_output
-from gan_lightning.reliability.checkpoints import CheckpointError, read_checkpoint, saved_model_name
+from gan_lightning.sharing.folder import FolderGenerator
 from gan_lightning.sharing.pretrained import PRETRAINED
+
+if TYPE_CHECKING:
+    from gan_lightning.modules import GAN
 
 SUFFIXES = (".png", ".npz")
 _OUR_KEYS = ("arch", "latent_dim", "image_size", "loss")  # hyperparameters every gan_lightning model saves
@@ -51,6 +52,9 @@ class GenerateError(ValueError):
 
 # -- loading ---------------------------------------------------------------------------------
 def _read_checkpoint(path: Path) -> dict:
+    # Lightning loads with the checkpoint readers: only a checkpoint or a Hub model needs the LightningModules.
+    from gan_lightning.reliability.checkpoints import CheckpointError, read_checkpoint
+
     try:
         return read_checkpoint(path)
     except CheckpointError as err:
@@ -59,6 +63,9 @@ def _read_checkpoint(path: Path) -> dict:
 
 def checkpoint_model_class(checkpoint: object, path: str | Path = "checkpoint") -> type[GAN]:
     """GAN or ConditionalGAN, from the hyperparameters saved in a Lightning checkpoint dict."""
+    from gan_lightning.modules import model_class  # Lightning: loaded for a checkpoint only
+    from gan_lightning.reliability.checkpoints import saved_model_name
+
     hparams = checkpoint.get("hyper_parameters") if isinstance(checkpoint, dict) else None
     if not isinstance(hparams, dict) or "state_dict" not in checkpoint or any(k not in hparams for k in _OUR_KEYS):
         raise GenerateError(
@@ -87,7 +94,19 @@ def load_source(ckpt_path: str | Path | None = None, pretrained: str | None = No
         raise GenerateError("ckpt_path: give a checkpoint (--ckpt_path) or a pretrained model (--pretrained), not both")
     if ckpt_path is not None:
         return load_model(ckpt_path, inception_weights=None)  # the file named at training may not be here
+    from gan_lightning.modules import GAN  # Lightning: the full model, for a Hub repo or a folder that needs it
+
     return GAN.from_pretrained(pretrained)  # either kind; ValueError subclasses with one line
+
+
+def load_sampler(ckpt_path: str | Path | None = None, pretrained: str | None = None) -> GAN | FolderGenerator:
+    """What `generate` draws from: a shipped model's or a local model folder's generator alone
+    (`FolderGenerator`, the same images without importing Lightning), else the model of `load_source`."""
+    if ckpt_path is None and pretrained is not None:
+        sampler = FolderGenerator.load(pretrained)
+        if sampler is not None:
+            return sampler
+    return load_source(ckpt_path, pretrained)
 
 
 def add_source_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -293,7 +312,7 @@ def _write_png(pieces: Iterable[tuple[torch.Tensor, torch.Tensor]], nrow: int, f
     """The training grids' look (`to_grid`, `grid_image`), made from each piece's pixels: the same
     rounding as the grid of the float images, in a quarter of the memory."""
     pixels = torch.cat([to_pixels(images) for images, _ in pieces])  # (N, C, H, W) uint8
-    grid = make_grid(pixels, nrow=nrow, padding=2, pad_value=GRID_PAD)  # (3, H', W') uint8
+    grid = pixel_grid(pixels, nrow)  # (3, H', W') uint8, as torchvision's make_grid lays it out
     pixels_image(grid.permute(1, 2, 0).numpy()).save(f, format="PNG")
 
 
@@ -338,7 +357,7 @@ def main(argv: list[str] | None = None) -> None:
             raise GenerateError(f"nrow must be a positive integer, got {args.nrow!r}")
         check_interval("truncation", args.truncation, 0.0, 1.0, lo_open=True)  # before the model loads
         check_seed("seed", args.seed)
-        model = load_source(args.ckpt_path, args.pretrained)
+        model = load_sampler(args.ckpt_path, args.pretrained)
         n, pieces = image_chunks(model, args.digits, args.n_per_digit, args.n, args.seed, args.truncation, args.cluster)
         conditional = getattr(model, "conditional", False)
         nrow = args.nrow or ((args.n_per_digit or 10) if conditional else math.ceil(math.sqrt(n)))

@@ -30,9 +30,9 @@ from gan_lightning.reliability.checkpoints import STRUCTURE_KEYS, CheckpointErro
 from gan_lightning.reliability.inputs import BadFileError, read_json_object, read_safetensors, reason_of
 from gan_lightning.sharing import pretrained
 from gan_lightning.sharing.card import model_card
+from gan_lightning.sharing.pretrained import META_KEY
 
 FORMAT_VERSION = 1
-META_KEY = "gan_lightning"  # config.json's section that is not a hyperparameter
 SAMPLE_NAME = "sample.png"
 
 

@@ -1,0 +1,66 @@
+"""Commands that need no training start without Lightning and the loggers (docs/speed.md, start-up)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from gan_lightning.grids import GRID_PAD, pixel_grid
+from gan_lightning.noise import draw_noise, noise_angle, truncate
+
+HEAVY = ("lightning", "pytorch_lightning", "wandb", "tensorboard", "matplotlib", "torchvision", "torchmetrics")
+RUN = """
+import sys
+from gan_lightning.commands.cli import main
+try:
+    main({args!r})
+except SystemExit as exit:
+    assert not exit.code, exit.code
+loaded = [name for name in {heavy!r} if name in sys.modules]
+assert not loaded, loaded
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["generate", "--pretrained", "mnist-cgan", "--digits", "3", "7", "--out", "{tmp}/x.png"],
+        ["generate", "--pretrained", "mnist-gan", "--n", "8", "--cluster", "3", "--out", "{tmp}/x.npz"],
+        ["generate", "--help"],
+        ["--help"],
+    ],
+    ids=["generate-cgan", "generate-selfcond-cluster", "generate-help", "help"],
+)
+def test_these_commands_import_no_lightning(tmp_path, args):
+    args = [arg.format(tmp=tmp_path) for arg in args]
+    done = subprocess.run(
+        [sys.executable, "-c", RUN.format(args=args, heavy=HEAVY)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "usage: gan-lightning" in done.stdout or "wrote " in done.stdout, done.stdout
+
+
+def test_the_noise_is_the_modules_own():
+    from gan_lightning.modules import stages  # the GAN modules' sampling path draws through these
+
+    hp = type("H", (), {"latent_dim": 7, "noise": "normal"})
+    for noise in ("normal", "uniform"):
+        hp.noise = noise
+        for truncation in (1.0, 0.6):
+            a = draw_noise(33, hp, torch.Generator().manual_seed(3), "cpu", truncation)
+            b = stages.draw_noise(33, hp, torch.Generator().manual_seed(3), "cpu", truncation)
+            assert torch.equal(a, b)
+    z = torch.randn(50, 4)
+    assert torch.equal(noise_angle(z, 1), stages.noise_angle(z, 1))
+    assert torch.equal(truncate(z, 0.5, "uniform"), stages.truncate(z, 0.5, "uniform"))
+
+
+@pytest.mark.parametrize(("n", "nrow", "channels"), [(20, 10, 1), (7, 3, 1), (5, 10, 1), (1, 4, 1), (12, 5, 3)])
+def test_the_pixel_grid_is_torchvisions_make_grid(n, nrow, channels):
+    from torchvision.utils import make_grid
+
+    pixels = torch.randint(0, 256, (n, channels, 28, 28), dtype=torch.uint8)
+    assert torch.equal(pixel_grid(pixels, nrow), make_grid(pixels, nrow=nrow, padding=2, pad_value=GRID_PAD))
