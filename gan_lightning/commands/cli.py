@@ -105,10 +105,16 @@ def main(argv: list[str] | None = None) -> None:
     except (TrainingInterrupted, SIGTERMException) as err:
         signum = getattr(err, "signum", signal.SIGTERM)
         found = find_last_checkpoint(getattr(err, "root", "."))
-        saved = f"checkpoint: {found}" if found else "no checkpoint was written (no ModelCheckpoint callback)"
+        # Offer the resume only when there is a checkpoint to resume from.
+        then = (
+            f"checkpoint: {found}; resume with the same command plus --ckpt_path last"
+            if found
+            else "no checkpoint was written (no ModelCheckpoint callback), so there is nothing to resume; "
+            "run the command again"
+        )
         sys.stderr.write(
             f"{PROG}: stopped by {signal.Signals(signum).name} at epoch {getattr(err, 'epoch', '?')}, step "
-            f"{getattr(err, 'step', '?')}; {saved}; resume with the same command plus --ckpt_path last\n"
+            f"{getattr(err, 'step', '?')}; {then}\n"
         )
         sys.exit(128 + signum)
     except (DivergenceError, CheckpointWriteError) as err:  # not bad input: the run itself failed

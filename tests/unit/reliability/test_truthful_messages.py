@@ -141,3 +141,25 @@ def test_a_failed_checkpoint_write_offers_a_resume_only_from_a_checkpoint(tmp_pa
     assert untrue(message, [tmp_path], run_root=tmp_path) == [], message
     said = "the checkpoint already there is unchanged" if earlier else "no partial file was left"
     assert said in message and (RESUME in message) == earlier, message
+
+
+@pytest.mark.parametrize("checkpoint", [False, True], ids=["no_checkpoint", "with_checkpoint"])
+def test_a_stop_by_signal_offers_the_resume_only_with_a_checkpoint(tmp_path, monkeypatch, capsys, checkpoint):
+    import signal
+
+    from gan_lightning.commands import cli
+    from gan_lightning.reliability.shutdown import TrainingInterrupted
+
+    if checkpoint:
+        atomic_save({"step": 4}, tmp_path / "version_0" / "checkpoints" / "last.ckpt")
+
+    def stopped(args):
+        raise TrainingInterrupted(signal.SIGTERM, epoch=1, step=4, root=str(tmp_path))
+
+    monkeypatch.setattr(cli, "run_cli", stopped)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["fit"])
+    message = capsys.readouterr().err.strip()
+    assert info.value.code == 128 + signal.SIGTERM and "\n" not in message
+    assert untrue(message, [tmp_path], run_root=tmp_path) == [], message
+    assert (RESUME in message) == checkpoint, message
