@@ -81,7 +81,7 @@ def evaluate(
 
     `cas=True` adds ``cas`` and ``cas_real`` (see the module docstring), trained for `cas_epochs`.
     `truncation` < 1 scores the model's samples drawn with the truncation trick
-    (`gan_lightning.modules.stages.truncate`), the way `generate --truncation` draws them.
+    (`gan_lightning.noise.truncate`), the way `generate --truncation` draws them.
 
     Raises:
         ValueError: a bad count, both or neither of a checkpoint and `real`, `cas` for an

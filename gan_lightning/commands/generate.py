@@ -167,7 +167,7 @@ def sample_inputs(
     A conditional model gets `n_per_digit` of each of `digits` (default: every class), digit-major
     so that a grid with `n_per_digit` columns has one row per digit; an unconditional model gets
     `n` and takes no digits. `names`: how the caller calls these three arguments, for the errors.
-    `truncation`: see `gan_lightning.modules.stages.truncate` (1: the noise as drawn).
+    `truncation`: see `gan_lightning.noise.truncate` (1: the noise as drawn).
     """
     labels = sample_labels(model, digits, n_per_digit, n, seed, names)
     return cpu_noise(model, len(labels), torch.Generator().manual_seed(seed), truncation), labels

@@ -32,10 +32,11 @@ from gan_lightning.modules.optim import frozen
 from gan_lightning.modules.scalars import TrainingLogs, TrainingScalars
 from gan_lightning.modules.settings import GANSettings
 from gan_lightning.modules.speed import SpeedSwitches
-from gan_lightning.modules.stages import EvaluationStages, draw_noise
+from gan_lightning.modules.stages import EvaluationStages
 from gan_lightning.modules.strategies import check_ddp
 from gan_lightning.modules.techniques import QualityTechniques
 from gan_lightning.nets import build_nets, spectral_normalize
+from gan_lightning.noise import draw_noise
 from gan_lightning.reliability.checkpoints import CheckedLoading, check_compatible
 from gan_lightning.reliability.guard import NonFiniteGuard
 from gan_lightning.reliability.resume import RNG_KEY, RNGState, start_next_epoch_after_last_batch
@@ -63,6 +64,8 @@ class GAN(
 
     conditional = False  # takes digits (ConditionalGAN)
     clustered = False  # conditions on clusters it finds itself (SelfConditionedGAN)
+    # G's and D's backward passes each leave the other net's parameters unused: DDP must know (strategies.py).
+    unused_parameters_per_backward = True
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)  # GANSettings: checked, saved as self.hparams

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_lightning.modules.stages import noise_angle
+from gan_lightning.noise import noise_angle
 
 
 class InfoCode(nn.Module):

@@ -32,7 +32,7 @@ from gan_lightning.checks import attached_trainer, check_choice, check_positive_
 from gan_lightning.clustering import cluster_means, kmeans, match_ids, nmi, pca, purity
 from gan_lightning.data.pixels import to_unit_range
 from gan_lightning.modules.cgan import ConditionalGAN, Conditioning
-from gan_lightning.modules.stages import noise_angle
+from gan_lightning.noise import noise_angle
 
 ClusterFeatures = Literal["pixels", "discriminator"]
 STATE_KEY = "self_conditioning"  # the clusters' checkpoint entry

@@ -2,9 +2,9 @@
 `gan-lightning predict` (Lightning's test and predict stages), which draw through it.
 
 - sampling: every image the project shows (grids, metrics, `generate`, `export`, predict) is drawn
-  by `decode`: eval mode, no grad, the averaged generator when the model keeps one. `truncate` is the
-  truncation trick for the sampling commands: noise pulled toward its mean, fewer odd digits for
-  less variety (measured in docs/sharing.md); training never uses it.
+  by `decode`: eval mode, no grad, the averaged generator when the model keeps one. The noise and
+  the truncation trick for the sampling commands (noise pulled toward its mean, fewer odd digits for
+  less variety, measured in docs/sharing.md; training never uses it) are in `gan_lightning.noise`.
 - test: the model's samples scored against the data module's test split with the validation
   metrics (`SampleQuality`: FID, KID, IS, modes, class accuracy, diversity), logged as ``test/...``,
   whatever the model's ``metrics`` switch says (that one only saves validation time). A fresh
@@ -16,58 +16,9 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from gan_lightning.checks import check_interval
 from gan_lightning.metrics.validation import SampleQuality
-
-# The mean of each noise distribution (`GANSettings.noise`): what truncation pulls the noise toward.
-NOISE_MEAN = {"normal": 0.0, "uniform": 0.5}
-
-
-def truncate(z: torch.Tensor, truncation: float, noise: str = "normal") -> torch.Tensor:
-    """The truncation trick: noise (n, latent_dim) moved toward its distribution's mean,
-    ``mean + truncation * (z - mean)``. 1 leaves it as drawn; smaller values give more typical,
-    more often label-correct digits at the cost of variety (a higher FID).
-
-    Raises:
-        ValueError: `truncation` outside (0, 1], or an unknown `noise`.
-    """
-    if truncation == 1:  # the training step's case: no Python checks per batch
-        return z
-    check_interval("truncation", truncation, 0.0, 1.0, lo_open=True)
-    if noise not in NOISE_MEAN:
-        raise ValueError(f"noise must be one of {tuple(NOISE_MEAN)}, got {noise!r}")
-    mean = NOISE_MEAN[noise]
-    return mean + truncation * (z - mean)
-
-
-def noise_angle(z: torch.Tensor, first: int = 0) -> torch.Tensor:
-    """u in [0, 1) (n,): the angle of coordinates (`first`, `first` + 1) of noise (n, latent_dim) as a
-    share of a turn. Uniform for normal noise, independent of the other coordinates and of the noise's
-    scale (truncation keeps it): a discrete choice read off the noise alone (self-conditioning's
-    cluster, InfoGAN's code), so every z -> image path needs nothing but z."""
-    a, b = z[:, first].float(), z[:, first + 1].float()
-    return (torch.atan2(b, a) / (2 * math.pi)) % 1.0
-
-
-def draw_noise(
-    n: int,
-    hparams,
-    generator: torch.Generator | None = None,
-    device: torch.device | str | None = None,
-    truncation: float = 1.0,
-) -> torch.Tensor:
-    """Noise (n, latent_dim) of the model's ``noise`` kind (hparams ``latent_dim``, ``noise``), truncated
-    by `truncation`: the one draw behind `GAN.sample_z` (the model's device) and `generate` (the CPU)."""
-    shape = (n, hparams.latent_dim)
-    if hparams.noise == "uniform":
-        z = torch.rand(shape, generator=generator, device=device)
-    else:
-        z = torch.randn(shape, generator=generator, device=device)
-    return truncate(z, truncation, hparams.noise)
 
 
 class EvaluationStages:
@@ -83,7 +34,7 @@ class EvaluationStages:
         truncation: float = 1.0,
     ) -> torch.Tensor:
         """`n` images (n, C, H, W) in [-1, 1] in eval mode; pass a `torch.Generator` to reproduce them
-        and `truncation` < 1 for more typical digits (see `truncate`)."""
+        and `truncation` < 1 for more typical digits (see `gan_lightning.noise.truncate`)."""
         if labels is not None:
             raise ValueError("labels: an unconditional GAN takes no labels; use a ConditionalGAN checkpoint")
         return self.decode(self.sample_z(n, generator, truncation), None)

@@ -16,7 +16,7 @@ from gan_lightning.commands.cli import main
 from gan_lightning.commands.evaluate import evaluate
 from gan_lightning.commands.generate import cpu_noise, generate_images
 from gan_lightning.data.idx import write_idx
-from gan_lightning.modules.stages import draw_noise
+from gan_lightning.noise import draw_noise
 from tests.helpers import save_checkpoint
 
 

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from gan_lightning.grids import GRID_PAD, pixel_grid
-from gan_lightning.noise import draw_noise, noise_angle, truncate
 
 HEAVY = ("lightning", "pytorch_lightning", "wandb", "tensorboard", "matplotlib", "torchvision", "torchmetrics")
 RUN = """
@@ -41,21 +40,6 @@ def test_these_commands_import_no_lightning(tmp_path, args):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "usage: gan-lightning" in done.stdout or "wrote " in done.stdout, done.stdout
-
-
-def test_the_noise_is_the_modules_own():
-    from gan_lightning.modules import stages  # the GAN modules' sampling path draws through these
-
-    hp = type("H", (), {"latent_dim": 7, "noise": "normal"})
-    for noise in ("normal", "uniform"):
-        hp.noise = noise
-        for truncation in (1.0, 0.6):
-            a = draw_noise(33, hp, torch.Generator().manual_seed(3), "cpu", truncation)
-            b = stages.draw_noise(33, hp, torch.Generator().manual_seed(3), "cpu", truncation)
-            assert torch.equal(a, b)
-    z = torch.randn(50, 4)
-    assert torch.equal(noise_angle(z, 1), stages.noise_angle(z, 1))
-    assert torch.equal(truncate(z, 0.5, "uniform"), stages.truncate(z, 0.5, "uniform"))
 
 
 @pytest.mark.parametrize(("n", "nrow", "channels"), [(20, 10, 1), (7, 3, 1), (5, 10, 1), (1, 4, 1), (12, 5, 3)])

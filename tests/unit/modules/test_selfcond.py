@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gan_lightning import GAN, SelfConditionedGAN
-from gan_lightning.modules.stages import noise_angle
+from gan_lightning.noise import noise_angle
 
 TINY = dict(ngf=8, ndf=8, latent_dim=16, metrics=False)
 
