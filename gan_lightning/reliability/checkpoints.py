@@ -25,6 +25,8 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from gan_lightning.kinds import model_name
+
 # Hyperparameters that decide the parameter shapes or what the weights mean: a checkpoint must
 # agree on all of them. Learning rates, loss weights, metrics settings may change on resume.
 STRUCTURE_KEYS = (
@@ -162,11 +164,9 @@ def read_checkpoint(path: str | Path, argument: str = "ckpt_path") -> dict:
 
 def saved_model_name(hparams: dict) -> str:
     """'GAN', 'ConditionalGAN' or 'SelfConditionedGAN', from a checkpoint's saved hyperparameters."""
-    from gan_lightning.modules import model_class  # the modules import this file
-
     class_path = str(hparams.get("_class_path", ""))
     if class_path:  # written by LightningCLI
-        return model_class(class_path).__name__
+        return model_name(class_path)
     if "clusters" in hparams:  # only SelfConditionedGAN saves `clusters`
         return "SelfConditionedGAN"
     return "ConditionalGAN" if "conditioning" in hparams else "GAN"  # only ConditionalGAN saves `conditioning`

@@ -26,6 +26,7 @@ import torch
 from huggingface_hub import ModelHubMixin, hf_hub_download
 from safetensors.torch import save_file
 
+from gan_lightning.kinds import model_class
 from gan_lightning.reliability.checkpoints import STRUCTURE_KEYS, CheckpointError
 from gan_lightning.reliability.inputs import BadFileError, read_json_object, read_safetensors, reason_of
 from gan_lightning.sharing import pretrained
@@ -187,8 +188,6 @@ class HubMixin(
 
     @classmethod
     def _from_folder(cls, folder: Path, config: dict, overrides: dict | None = None, source: str = ""):
-        from gan_lightning.modules import model_class  # the modules import this file
-
         meta = config[META_KEY]
         saved = model_class(str(meta.get("model_class")))
         shown = Path(source or folder)
