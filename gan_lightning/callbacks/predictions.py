@@ -3,7 +3,7 @@
 The predict batches (`MNISTDataModule.predict_dataloader`) carry an index per sample; the writer
 collects every batch, gathers them from all ranks, puts them back in index order and, on rank
 zero, writes a PNG grid (one row per digit for a conditional model) and an NPZ file with `images`
-(N, C, H, W) float32 in [-1, 1] and `labels` (N,) through `gan_lightning.commands.generate.write_output`.
+(N, C, H, W) float32 in [-1, 1] and `labels` (N,) through `gan_lightning.sampling.images.write_output`.
 The CLI adds one to every `predict` run that has no prediction writer of its own.
 """
 
@@ -20,6 +20,7 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 
 from gan_lightning.callbacks.sinks import run_dir
 from gan_lightning.reliability.runs import fresh_path
+from gan_lightning.sampling.images import check_out, write_output
 
 
 class SampleWriter(BasePredictionWriter):
@@ -37,10 +38,6 @@ class SampleWriter(BasePredictionWriter):
 
     def __init__(self, out: str | None = None, nrow: int | None = None, overwrite: bool = False) -> None:
         super().__init__(write_interval="batch")
-        from gan_lightning.commands.generate import (
-            check_out,  # generate imports the modules, which import the callbacks
-        )
-
         if out is not None:
             check_out(Path(out), overwrite, argument="SampleWriter out")
         if nrow is not None and (isinstance(nrow, bool) or not isinstance(nrow, int) or nrow <= 0):
@@ -60,8 +57,6 @@ class SampleWriter(BasePredictionWriter):
         self._parts = []
         if not trainer.is_global_zero or not parts:
             return
-        from gan_lightning.commands.generate import write_output
-
         index = torch.cat([p["index"] for p in parts])
         images, labels = torch.cat([p["images"] for p in parts]), torch.cat([p["labels"] for p in parts])
         order = _unique_order(index)  # samplers pad the last rank with repeats

@@ -37,7 +37,6 @@ import torch
 
 from gan_lightning.checks import check_interval, check_seed
 from gan_lightning.clustering import nmi, purity
-from gan_lightning.commands.chunked import NoiseRows, progress
 from gan_lightning.commands.generate import OneLineParser, add_source_arguments, load_source
 from gan_lightning.data import load_split, mnist_or_sample, resize, to_unit_range
 from gan_lightning.metrics.cas import CAS_EPOCHS, classification_accuracy_score
@@ -45,6 +44,7 @@ from gan_lightning.metrics.classifier import to_classifier_input
 from gan_lightning.metrics.gan_metrics import GANMetrics
 from gan_lightning.metrics.inception import check_inception_weights
 from gan_lightning.modules import GAN
+from gan_lightning.sampling.chunked import NoiseRows, progress
 
 
 def _batches(n: int, size: int):

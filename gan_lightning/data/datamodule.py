@@ -33,6 +33,7 @@ from gan_lightning.data.files import FULL_SIZE, load_split, locate, resolve_sour
 from gan_lightning.data.pixels import resize
 from gan_lightning.data.sampler import EpochSampler
 from gan_lightning.nets.dcgan import ImageSize
+from gan_lightning.sampling.images import sample_inputs
 
 log = logging.getLogger(__name__)
 
@@ -252,8 +253,6 @@ class MNISTDataModule(L.LightningDataModule):
     def predict_dataloader(self) -> DataLoader:
         """Batches of (index (B,), z (B, latent_dim), labels (B,)) for the trainer's model: what
         `gan-lightning generate` draws for the same digits and seed (labels -1: unconditional)."""
-        from gan_lightning.commands.generate import sample_inputs  # generate imports the modules, which import no data
-
         model = self.trainer.lightning_module if self.trainer is not None else None
         if model is None:
             raise RuntimeError(

@@ -29,6 +29,7 @@ from safetensors.torch import save_file
 from gan_lightning.kinds import model_class
 from gan_lightning.reliability.checkpoints import STRUCTURE_KEYS, CheckpointError
 from gan_lightning.reliability.inputs import BadFileError, read_json_object, read_safetensors, reason_of
+from gan_lightning.sampling.images import generate_images, write_output
 from gan_lightning.sharing import pretrained
 from gan_lightning.sharing.card import model_card
 from gan_lightning.sharing.pretrained import META_KEY
@@ -93,8 +94,6 @@ class HubMixin(
         return {**_jsonable(dict(self.hparams)), META_KEY: meta}
 
     def _save_pretrained(self, save_directory: Path) -> None:
-        from gan_lightning.commands.generate import generate_images, write_output  # generate imports the modules
-
         modules = self.sampling_modules()
         buffers = {name for name, _ in modules.named_buffers()}
         state = {}

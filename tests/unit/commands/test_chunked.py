@@ -9,14 +9,15 @@ import torch
 from PIL import Image
 
 import gan_lightning.commands.generate as generate
+import gan_lightning.sampling.images as images_module
 from gan_lightning import GAN, ConditionalGAN, SelfConditionedGAN
 from gan_lightning.callbacks.sinks import grid_image, to_grid
-from gan_lightning.commands.chunked import ClusterRows, NoiseRows
 from gan_lightning.commands.cli import main
 from gan_lightning.commands.evaluate import evaluate
 from gan_lightning.commands.generate import cpu_noise, generate_images
 from gan_lightning.data.idx import write_idx
 from gan_lightning.noise import draw_noise
+from gan_lightning.sampling.chunked import ClusterRows, NoiseRows
 from tests.helpers import save_checkpoint
 
 
@@ -89,7 +90,7 @@ def _spy_decode(monkeypatch, model_class) -> list[torch.Tensor]:
 def test_generate_decodes_at_most_a_chunk_and_writes_the_one_draw(monkeypatch, tmp_path, models, suffix):
     ckpt = save_checkpoint(tmp_path, models["gan"], "gan.ckpt")
     main(["generate", "--ckpt_path", str(ckpt), "--n", "10", "--seed", "2", "--out", str(tmp_path / f"one{suffix}")])
-    monkeypatch.setattr(generate, "CHUNK", 4)
+    monkeypatch.setattr(images_module, "CHUNK", 4)
     decoded = _spy_decode(monkeypatch, GAN)
     main(["generate", "--ckpt_path", str(ckpt), "--n", "10", "--seed", "2", "--out", str(tmp_path / f"four{suffix}")])
     assert [len(z) for z in decoded] == [4, 4, 2]  # never the whole count at once
