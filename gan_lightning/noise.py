@@ -1,5 +1,6 @@
 """The noise every sample starts from, without Lightning: one seeded draw (`draw_noise`), the truncation
-trick (`truncate`) and the angle a discrete choice is read off (`noise_angle`).
+trick (`truncate`), the angle a discrete choice is read off (`noise_angle`), and the arcs of that angle
+a self-conditioned model's clusters are (`arc_of`, `into_arcs`: a sample's cluster, noise inside one).
 
 `gan-lightning generate` draws through here before (or without) loading any LightningModule; the GAN
 modules' sampling path (`gan_lightning.modules.stages`) draws the same numbers, which
@@ -59,3 +60,31 @@ def draw_noise(
     else:
         z = torch.randn(shape, generator=generator, device=device)
     return truncate(z, truncation, hparams.noise)
+
+
+def arc_of(z: torch.Tensor, cdf: torch.Tensor) -> torch.Tensor:
+    """The arc (n,) each noise vector (n, latent_dim) falls in, for arcs as wide as the shares whose
+    cumulative sums are `cdf` (k,): the inverse CDF at its angle (a self-conditioned sample's cluster)."""
+    return (noise_angle(z)[:, None] >= cdf.float()[None, :-1]).sum(1)
+
+
+def into_arcs(
+    z: torch.Tensor, ids: torch.Tensor, cdf: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """`z` (n, latent_dim) with the angle of its first two coordinates redrawn uniformly inside arc
+    `ids` (n,) of `cdf` (see `arc_of`); the radius and the other coordinates keep their law. In place.
+
+    Raises:
+        ValueError: an arc of zero width (a cluster that holds no training images).
+    """
+    cdf = cdf.float()
+    lo = torch.cat([cdf.new_zeros(1), cdf[:-1]])[ids]
+    width = cdf[ids] - lo
+    if (width <= 0).any():
+        empty = sorted(set(ids[width <= 0].tolist()))
+        raise ValueError(f"clusters {empty} hold no training images; pick others in 0..{len(cdf) - 1}")
+    # Stay a hair inside the arc so rounding cannot move a sample to the next one.
+    u = lo + width * (1e-4 + (1 - 2e-4) * torch.rand(len(ids), generator=generator, device=z.device))
+    radius, angle = torch.hypot(z[:, 0], z[:, 1]), 2 * math.pi * u
+    z[:, 0], z[:, 1] = radius * torch.cos(angle), radius * torch.sin(angle)
+    return z

@@ -22,7 +22,6 @@ z -> image path (grids, metrics, `generate`, ONNX export) needs nothing but the 
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 import torch
@@ -32,7 +31,7 @@ from gan_lightning.checks import attached_trainer, check_choice, check_positive_
 from gan_lightning.clustering import cluster_means, kmeans, match_ids, nmi, pca, purity
 from gan_lightning.data.pixels import to_unit_range
 from gan_lightning.modules.cgan import ConditionalGAN, Conditioning
-from gan_lightning.noise import noise_angle
+from gan_lightning.noise import arc_of, into_arcs
 
 ClusterFeatures = Literal["pixels", "discriminator"]
 STATE_KEY = "self_conditioning"  # the clusters' checkpoint entry
@@ -119,8 +118,7 @@ class SelfConditionedGAN(ConditionalGAN):
 
     def clusters_of(self, z: torch.Tensor) -> torch.Tensor:
         """The cluster (n,) each noise vector (n, latent_dim) draws: inverse CDF at its angle."""
-        cdf = self.cluster_cdf.float()
-        return (noise_angle(z)[:, None] >= cdf[None, :-1]).sum(1)
+        return arc_of(z, self.cluster_cdf)
 
     def fake_labels(self, z: torch.Tensor) -> torch.Tensor:
         return self.clusters_of(z)
@@ -134,18 +132,7 @@ class SelfConditionedGAN(ConditionalGAN):
         """Noise (n, latent_dim) whose cluster is `ids` (n,): normal noise with the angle of its first
         two coordinates redrawn inside each cluster's arc (the radius and the rest keep their law)."""
         ids = self.check_labels(ids)
-        z = self.sample_z(len(ids), generator, truncation)
-        cdf = self.cluster_cdf.float()
-        lo = torch.cat([cdf.new_zeros(1), cdf[:-1]])[ids]
-        width = cdf[ids] - lo
-        if (width <= 0).any():
-            empty = sorted(set(ids[width <= 0].tolist()))
-            raise ValueError(f"clusters {empty} hold no training images; pick others in 0..{self._clusters - 1}")
-        # Stay a hair inside the arc so rounding cannot move a sample to the next cluster.
-        u = lo + width * (1e-4 + (1 - 2e-4) * torch.rand(len(ids), generator=generator, device=z.device))
-        radius, angle = torch.hypot(z[:, 0], z[:, 1]), 2 * math.pi * u
-        z[:, 0], z[:, 1] = radius * torch.cos(angle), radius * torch.sin(angle)
-        return z
+        return into_arcs(self.sample_z(len(ids), generator, truncation), ids, self.cluster_cdf, generator)
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, g=None) -> torch.Tensor:
         return super().generate(z, self.clusters_of(z) if labels is None else labels, g)

@@ -14,7 +14,6 @@ fetches it), InfoGAN's code, an unknown class, a config.json or weights that do 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import torch
 from torch import nn
 
 from gan_lightning.nets import LabelEncoder, build_nets
-from gan_lightning.noise import draw_noise, noise_angle
+from gan_lightning.noise import arc_of, draw_noise, into_arcs
 from gan_lightning.reliability.inputs import read_json_object, read_safetensors
 from gan_lightning.sharing import pretrained
 from gan_lightning.sharing.pretrained import META_KEY
@@ -108,8 +107,7 @@ class FolderGenerator(nn.Module):
 
     def clusters_of(self, z: torch.Tensor) -> torch.Tensor:
         """The cluster (n,) each noise vector draws, as `SelfConditionedGAN.clusters_of`."""
-        cdf = self.cluster_cdf.float()
-        return (noise_angle(z)[:, None] >= cdf[None, :-1]).sum(1)
+        return arc_of(z, self.cluster_cdf)
 
     def noise_in_clusters(
         self, ids: torch.Tensor, generator: torch.Generator | None = None, truncation: float = 1.0
@@ -119,14 +117,4 @@ class FolderGenerator(nn.Module):
         bad = ids[(ids < 0) | (ids >= self.label_count)]
         if bad.numel():
             raise ValueError(f"{self.label_rule} in 0..{self.label_count - 1}, got {bad.tolist()}")
-        z = self.sample_z(len(ids), generator, truncation)
-        cdf = self.cluster_cdf.float()
-        lo = torch.cat([cdf.new_zeros(1), cdf[:-1]])[ids]
-        width = cdf[ids] - lo
-        if (width <= 0).any():
-            empty = sorted(set(ids[width <= 0].tolist()))
-            raise ValueError(f"clusters {empty} hold no training images; pick others in 0..{self.label_count - 1}")
-        u = lo + width * (1e-4 + (1 - 2e-4) * torch.rand(len(ids), generator=generator, device=z.device))
-        radius, angle = torch.hypot(z[:, 0], z[:, 1]), 2 * math.pi * u
-        z[:, 0], z[:, 1] = radius * torch.cos(angle), radius * torch.sin(angle)
-        return z
+        return into_arcs(self.sample_z(len(ids), generator, truncation), ids, self.cluster_cdf, generator)
