@@ -12,6 +12,18 @@ os.environ.setdefault("WANDB_SILENT", "true")
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _lightning_logs_to_pytest():
+    """Lightning, when imported, sends its log to pytest's handlers if the root logger has any, and
+    otherwise adds a handler bound to the stderr of that moment. Since the CLI loads Lightning late,
+    the first import could happen in a test that captures stderr, leaving a handler on a closed
+    stream for every test after it; imported here, with pytest's handlers in place, its log reaches
+    caplog in every test, whatever ran first."""
+    import lightning.pytorch  # noqa: F401
+
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _quiet_sample_warning():
     with warnings.catch_warnings():

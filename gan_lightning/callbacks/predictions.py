@@ -1,10 +1,13 @@
 """SampleWriter: what `gan-lightning predict` does with the model's samples, the way `generate` writes them.
 
-The predict batches (`MNISTDataModule.predict_dataloader`) carry an index per sample; the writer
-collects every batch, gathers them from all ranks, puts them back in index order and, on rank
-zero, writes a PNG grid (one row per digit for a conditional model) and an NPZ file with `images`
-(N, C, H, W) float32 in [-1, 1] and `labels` (N,) through `gan_lightning.sampling.images.write_output`.
-The CLI adds one to every `predict` run that has no prediction writer of its own.
+The predict batches (`MNISTDataModule.predict_dataloader`, `sampling.chunked.NoisePieces`) are pieces
+of one seeded draw, dealt out to the processes so that each batch step of all of them covers
+consecutive images. At every batch the writer gathers the step's pieces on rank zero and adds them,
+in order, to a PNG grid (one row per digit for a conditional model) and an NPZ file with `images`
+(N, C, H, W) float32 in [-1, 1] and `labels` (N,) (`sampling.images.PieceWriter`): the NPZ is written
+as the pieces arrive and the grid keeps only their pixels, so no process holds all the images, and
+an interrupted predict leaves no file. The CLI adds one to every `predict` run that has no
+prediction writer of its own (and then keeps no predictions in memory: `return_predictions` false).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 
 from gan_lightning.callbacks.sinks import run_dir
 from gan_lightning.reliability.runs import fresh_path
-from gan_lightning.sampling.images import check_out, write_output
+from gan_lightning.sampling.images import PieceWriter, check_out
 
 
 class SampleWriter(BasePredictionWriter):
@@ -34,6 +37,7 @@ class SampleWriter(BasePredictionWriter):
 
     Raises:
         ValueError: `out` with another suffix, an existing `out` without `overwrite`, or a bad `nrow`.
+        RuntimeError: predict batches that are not `MNISTDataModule.predict_dataloader`'s.
     """
 
     def __init__(self, out: str | None = None, nrow: int | None = None, overwrite: bool = False) -> None:
@@ -44,23 +48,13 @@ class SampleWriter(BasePredictionWriter):
             raise ValueError(f"SampleWriter nrow must be a positive integer, got {nrow!r}")
         self.out, self.nrow, self.overwrite = out, nrow, overwrite
         self.written: list[Path] = []
-        self._parts: list[dict[str, torch.Tensor]] = []
+        self._files: list[PieceWriter] = []  # rank zero's open outputs during a predict
 
     def on_predict_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._parts = []
-
-    def write_on_batch_end(self, trainer, pl_module, prediction: dict, batch_indices, batch, batch_idx, dl_idx) -> None:
-        self._parts.append({key: value.detach().cpu() for key, value in prediction.items()})
-
-    def on_predict_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        parts = self._gather(trainer)
-        self._parts = []
-        if not trainer.is_global_zero or not parts:
+        self._files, self.written = [], []
+        if not trainer.is_global_zero:
             return
-        index = torch.cat([p["index"] for p in parts])
-        images, labels = torch.cat([p["images"] for p in parts]), torch.cat([p["labels"] for p in parts])
-        order = _unique_order(index)  # samplers pad the last rank with repeats
-        images, labels = images[order], labels[order]  # (N, C, H, W), (N,)
+        labels = _all_labels(trainer)  # (N,) every process's, in index order
         conditional = bool(getattr(pl_module, "conditional", False))
         nrow = self.nrow or (_per_digit(labels) if conditional else math.ceil(math.sqrt(len(labels))))
         if self.out is not None:
@@ -69,26 +63,57 @@ class SampleWriter(BasePredictionWriter):
             folder = run_dir(trainer) / "predictions"
             folder.mkdir(parents=True, exist_ok=True)
             targets = [fresh_path(folder / "samples.png"), fresh_path(folder / "samples.npz")]
-        for path in targets:
-            write_output(images, labels, path, nrow, overwrite=self.overwrite)
-        self.written = targets
-        what = f"digits {sorted(set(labels.tolist()))}" if conditional else "unconditional"
-        print(f"wrote {len(labels)} images ({what}) to {', '.join(map(str, targets))}")
+        self._files = [PieceWriter(path, len(labels), nrow, self.overwrite) for path in targets]
+        self._what = f"digits {sorted(set(labels.tolist()))}" if conditional else "unconditional"
 
-    def _gather(self, trainer: L.Trainer) -> list[dict[str, torch.Tensor]]:
-        if trainer.world_size == 1 or not dist.is_available() or not dist.is_initialized():
-            return self._parts
-        gathered: list[Any] = [None] * trainer.world_size
-        dist.all_gather_object(gathered, self._parts)  # every rank's batches (a few hundred small images)
-        return [part for rank_parts in gathered for part in rank_parts]
+    def write_on_batch_end(self, trainer, pl_module, prediction: dict, batch_indices, batch, batch_idx, dl_idx) -> None:
+        parts = _gather(trainer, {key: value.detach().cpu() for key, value in prediction.items()})
+        if not self._files:  # not rank zero
+            return
+        for part in parts:  # this batch step's pieces, in rank order: consecutive images
+            keep = part["index"] >= 0  # -1: the filler of a process past the end
+            if not keep.any():
+                continue
+            first, due = int(part["index"][keep][0]), self._files[0].written
+            if first != due:
+                self.on_exception(trainer, pl_module, RuntimeError())
+                raise RuntimeError(f"SampleWriter: image {first} arrived where image {due} was due")
+            for f in self._files:
+                f.add(part["images"][keep], part["labels"][keep])
+
+    def on_predict_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not self._files:
+            return
+        for f in self._files:
+            f.close()
+        self.written, n = [f.out for f in self._files], self._files[0].n
+        self._files = []
+        print(f"wrote {n} images ({self._what}) to {', '.join(map(str, self.written))}")
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        for f in self._files:  # an interrupted predict leaves no file behind
+            f.abort()
+        self._files = []
 
 
-def _unique_order(index: torch.Tensor) -> torch.Tensor:
-    """Positions that put `index` in ascending order, one per distinct index."""
-    order = torch.argsort(index, stable=True)
-    keep = torch.ones(len(order), dtype=torch.bool)
-    keep[1:] = index[order][1:] != index[order][:-1]
-    return order[keep]
+def _all_labels(trainer: L.Trainer) -> torch.Tensor:
+    loader = trainer.predict_dataloaders
+    loader = loader[0] if isinstance(loader, (list, tuple)) else loader
+    labels = getattr(getattr(loader, "dataset", None), "labels", None)
+    if not isinstance(labels, torch.Tensor):
+        raise RuntimeError(
+            "SampleWriter writes the batches of MNISTDataModule.predict_dataloader (pieces of one draw); "
+            f"this predict reads {type(getattr(loader, 'dataset', loader)).__name__}"
+        )
+    return labels
+
+
+def _gather(trainer: L.Trainer, piece: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+    if trainer.world_size == 1 or not dist.is_available() or not dist.is_initialized():
+        return [piece]
+    gathered: list[Any] = [None] * trainer.world_size
+    dist.all_gather_object(gathered, piece)  # one batch of each process: a few hundred small images
+    return gathered
 
 
 def _per_digit(labels: torch.Tensor) -> int:

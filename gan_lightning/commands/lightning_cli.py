@@ -213,6 +213,9 @@ class GANCLI(LightningCLI):
         # `predict` writes its samples the way `generate` does unless the config brings its own writer.
         if not any(isinstance(cb, BasePredictionWriter) for cb in self.trainer.callbacks):
             self.trainer.callbacks.append(SampleWriter())
+        config = self.config_init[self.subcommand]
+        if config.get("return_predictions") is None:  # the writer has them: keeping them too holds every image
+            config["return_predictions"] = False
 
 
 def default_config_files(run: bool = True) -> dict:

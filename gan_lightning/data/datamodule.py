@@ -17,7 +17,7 @@ from typing import Literal
 import lightning as L
 import torch
 from lightning.pytorch.trainer.states import TrainerFn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
 from gan_lightning.checks import (
     check_bool,
@@ -33,7 +33,8 @@ from gan_lightning.data.files import FULL_SIZE, load_split, locate, resolve_sour
 from gan_lightning.data.pixels import resize
 from gan_lightning.data.sampler import EpochSampler
 from gan_lightning.nets.dcgan import ImageSize
-from gan_lightning.sampling.images import sample_inputs
+from gan_lightning.sampling.chunked import NoisePieces
+from gan_lightning.sampling.images import sample_labels
 
 log = logging.getLogger(__name__)
 
@@ -252,17 +253,21 @@ class MNISTDataModule(L.LightningDataModule):
 
     def predict_dataloader(self) -> DataLoader:
         """Batches of (index (B,), z (B, latent_dim), labels (B,)) for the trainer's model: what
-        `gan-lightning generate` draws for the same digits and seed (labels -1: unconditional)."""
-        model = self.trainer.lightning_module if self.trainer is not None else None
+        `gan-lightning generate` draws for the same digits and seed (labels -1: unconditional), drawn
+        a batch at a time and dealt out to the processes (`NoisePieces`), so any count fits in memory."""
+        trainer = self.trainer
+        model = trainer.lightning_module if trainer is not None else None
         if model is None:
             raise RuntimeError(
                 "MNISTDataModule.predict_dataloader draws noise for the trainer's model: use trainer.predict"
             )
         names = ("data.predict_digits", "data.predict_n_per_digit", "data.predict_n")
-        z, labels = sample_inputs(
+        labels = sample_labels(
             model, self.predict_digits, self.predict_n_per_digit, self.predict_n, self.predict_seed, names
         )
-        return DataLoader(TensorDataset(torch.arange(len(z)), z, labels), batch_size=self.batch_size, shuffle=False)
+        rank, world = trainer.global_rank, trainer.world_size
+        pieces = NoisePieces(model.hparams, labels, self.predict_seed, self.batch_size, rank, world)
+        return DataLoader(pieces, batch_size=None)  # the pieces are the batches
 
     def _loader(
         self, ds: TensorImages | None, shuffle: bool, drop_last: bool, sampler: EpochSampler | None = None

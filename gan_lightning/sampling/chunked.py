@@ -2,7 +2,8 @@
 memory for one piece (`CHUNK` images) at a time, with the same numbers as drawing them all at once.
 
 `NoiseRows` hands out the rows of one seeded noise draw piece by piece; `ClusterRows` does the same
-for a self-conditioned model's noise inside one cluster; `progress` is the bar shown on long work.
+for a self-conditioned model's noise inside one cluster; `NoisePieces` deals the pieces of one draw
+out to the processes of `predict`; `progress` is the bar shown on long work.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Iterator
 
 import torch
+from torch.utils.data import IterableDataset
 from tqdm import tqdm
 
 from gan_lightning.noise import draw_noise
@@ -85,6 +87,38 @@ class ClusterRows:
             return self.model.noise_in_clusters(torch.full((k,), self.cluster), self.angles, self.truncation)
         finally:
             del self.model.sample_z
+
+
+class NoisePieces(IterableDataset):
+    """`predict`'s batches: (index (k,), z (k, latent_dim), labels (k,)) pieces of `piece` rows of the
+    one draw `NoiseRows(hparams, len(labels), Generator().manual_seed(seed))`, for process `rank` of
+    `world_size`. Piece i goes to process i % world_size, so each batch step of all processes together
+    covers consecutive pieces, and the writer can write them as they come. Every process yields as
+    many pieces (the writer gathers at each one); a process past the end yields a one-row filler with
+    index -1, which the writer drops. Each process draws the whole noise and keeps its pieces: the
+    draw is cheap next to decoding, and only a piece is in memory.
+    """
+
+    def __init__(
+        self, hparams, labels: torch.Tensor, seed: int, piece: int, rank: int = 0, world_size: int = 1
+    ) -> None:
+        self.hparams, self.labels, self.seed, self.piece = hparams, labels, seed, piece
+        self.rank, self.world_size = rank, world_size
+        self.pieces = -(-len(labels) // piece)
+
+    def __len__(self) -> int:
+        return -(-self.pieces // self.world_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        noise = NoiseRows(self.hparams, len(self.labels), torch.Generator().manual_seed(self.seed))
+        mine = 0
+        for i, (start, k) in enumerate(spans(len(self.labels), self.piece)):
+            z = noise.take(k)  # every process walks the whole draw: the generator gives each piece its rows
+            if i % self.world_size == self.rank:
+                mine += 1
+                yield torch.arange(start, start + k), z, self.labels[start : start + k]
+        for _ in range(len(self) - mine):
+            yield torch.tensor([-1]), torch.zeros(1, self.hparams.latent_dim), self.labels[:1]
 
 
 def progress(total: int, what: str) -> tqdm:

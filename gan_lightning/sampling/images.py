@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -198,44 +199,102 @@ def write_output(images: torch.Tensor, labels: torch.Tensor, out: Path, nrow: in
 def write_pieces(
     pieces: Iterable[tuple[torch.Tensor, torch.Tensor]], n: int, out: Path, nrow: int, overwrite: bool = False
 ) -> None:
-    """`write_output` for images that arrive in pieces (`image_chunks`), `n` in all: an `.npz` is written
-    as they arrive (one piece in memory), a `.png` keeps only their pixels (uint8) until its one grid."""
+    """`write_output` for images that arrive in pieces (`image_chunks`), `n` in all (see `PieceWriter`)."""
+    writer = PieceWriter(out, n, nrow, overwrite)
     try:
-        with atomic_output(out, overwrite) as f:
-            if out.suffix.lower() == ".png":
-                _write_png(pieces, nrow, f)
+        for images, labels in pieces:
+            writer.add(images, labels)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+
+
+class PieceWriter:
+    """One output file of `n` images that arrive in pieces, for a caller that is handed them one at a
+    time (`predict`'s writer) as much as for one that draws them (`write_pieces`).
+
+    `add` each piece (images (k, C, H, W) in [-1, 1], labels (k,)), then `close` gives the file its
+    name; `abort`, or an error on the way, leaves nothing behind (`atomic_output`). An `.npz` is
+    written as the pieces arrive (what ``np.savez(images=float32, labels=labels)`` writes, with its
+    header stating all `n` rows up front), so only one piece is in memory; a `.png` keeps only the
+    pieces' pixels (uint8, a quarter of the floats) until its one grid of `nrow` images per row.
+
+    Raises:
+        GenerateError: the file cannot be written (a full disk, no permission), or it appeared
+            meanwhile and `overwrite` is false; no partial file is left.
+    """
+
+    def __init__(self, out: str | Path, n: int, nrow: int, overwrite: bool = False) -> None:
+        self.out, self.n, self.nrow, self.written = Path(out), n, nrow, 0
+        self._png = self.out.suffix.lower() == ".png"
+        self._pixels: list[torch.Tensor] = []  # (k, C, H, W) uint8 per piece, .png only
+        self._labels: list[np.ndarray] = []
+        self._file = ExitStack()  # holds atomic_output: closing it publishes the file
+        self._archive: zipfile.ZipFile | None = None
+        self._member: BinaryIO | None = None
+        with self._said():
+            f = self._file.enter_context(atomic_output(self.out, overwrite))
+            if not self._png:
+                self._archive = zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True)  # np.savez's layout
+                self._member = self._archive.open("images.npy", "w", force_zip64=True)
+            self._f = f
+
+    def add(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        if self.written + len(labels) > self.n:
+            self.abort()
+            raise RuntimeError(f"PieceWriter: {self.written + len(labels)} images for a file of {self.n}")
+        with self._said():
+            if self._png:
+                self._pixels.append(to_pixels(images))
             else:
-                _write_npz(pieces, n, f)
-    except FileExistsError:
-        raise GenerateError(f"out: {str(out)!r} already exists; pass --overwrite to replace it") from None
-    except OSError as err:
-        reason = err.strerror or err
-        raise GenerateError(f"out: cannot write {str(out)!r} ({reason}); no partial file was left") from None
+                rows = np.ascontiguousarray(images.detach().cpu().numpy().astype("<f4", copy=False))
+                if self.written == 0:
+                    header = {"descr": "<f4", "fortran_order": False, "shape": (self.n, *rows.shape[1:])}
+                    np.lib.format.write_array_header_1_0(self._member, header)
+                self._member.write(rows.data)
+        self._labels.append(labels.detach().cpu().numpy())
+        self.written += len(labels)
 
+    def close(self) -> None:
+        """Finish the file and give it its name."""
+        if self.written != self.n:  # the header (or the grid) would not say what the file holds
+            self.abort()
+            raise RuntimeError(f"PieceWriter: {self.n} images promised for {str(self.out)!r}, {self.written} given")
+        with self._said():
+            if self._png:
+                grid = pixel_grid(torch.cat(self._pixels), self.nrow)  # (3, H', W') uint8, make_grid's layout
+                pixels_image(grid.permute(1, 2, 0).numpy()).save(self._f, format="PNG")
+            else:
+                self._member.close()
+                with self._archive.open("labels.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.concatenate(self._labels))
+                self._archive.close()
+            self._file.close()  # flushed, synced, and named in one step
 
-def _write_npz(pieces: Iterable[tuple[torch.Tensor, torch.Tensor]], n: int, f: BinaryIO) -> None:
-    """What `np.savez(f, images=float32 images, labels=labels)` writes, with the images streamed into
-    their archive member: the header states all `n` rows, then each piece's bytes follow."""
-    labels, written = [], 0
-    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:  # np.savez's layout
-        with archive.open("images.npy", "w", force_zip64=True) as member:
-            for images, part in pieces:
-                rows = images.detach().cpu().numpy().astype("<f4", copy=False)
-                if written == 0:
-                    header = {"descr": "<f4", "fortran_order": False, "shape": (n, *rows.shape[1:])}
-                    np.lib.format.write_array_header_1_0(member, header)
-                member.write(np.ascontiguousarray(rows).data)
-                written += len(rows)
-                labels.append(part.numpy())
-        if written != n:  # the header would not say what the file holds
-            raise RuntimeError(f"_write_npz: the header promised {n} images, the pieces held {written}")
-        with archive.open("labels.npy", "w", force_zip64=True) as member:
-            np.lib.format.write_array(member, np.concatenate(labels))
+    def abort(self) -> None:
+        """Drop what was written: no file, no temporary file."""
+        self._file.__exit__(GenerateError, GenerateError("aborted"), None)  # atomic_output removes its file
+        # Close the archive's handles too, or their finalisers would write into the closed file later.
+        # Whatever they raise now (a full disk, the interrupt that called us again) changes nothing:
+        # the file is gone, and the caller is already raising its own error.
+        for handle in (self._member, self._archive):
+            if handle is not None:
+                try:
+                    handle.close()
+                except BaseException:
+                    pass
+        self._member = self._archive = None
+        self._pixels, self._labels = [], []
 
-
-def _write_png(pieces: Iterable[tuple[torch.Tensor, torch.Tensor]], nrow: int, f: BinaryIO) -> None:
-    """The training grids' look (`to_grid`, `grid_image`), made from each piece's pixels: the same
-    rounding as the grid of the float images, in a quarter of the memory."""
-    pixels = torch.cat([to_pixels(images) for images, _ in pieces])  # (N, C, H, W) uint8
-    grid = pixel_grid(pixels, nrow)  # (3, H', W') uint8, as torchvision's make_grid lays it out
-    pixels_image(grid.permute(1, 2, 0).numpy()).save(f, format="PNG")
+    @contextmanager
+    def _said(self) -> Iterator[None]:
+        try:
+            yield
+        except FileExistsError:
+            self.abort()
+            raise GenerateError(f"out: {str(self.out)!r} already exists; pass --overwrite to replace it") from None
+        except OSError as err:
+            self.abort()
+            reason = err.strerror or err
+            raise GenerateError(f"out: cannot write {str(self.out)!r} ({reason}); no partial file was left") from None

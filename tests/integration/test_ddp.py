@@ -12,6 +12,7 @@ import socket
 from pathlib import Path
 
 import lightning as L
+import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
@@ -79,6 +80,7 @@ def _worker(rank: int, port: int, root: str, conditional: bool) -> None:  # the 
     )  # fmt: skip
     trainer.fit(model, dm)
     calls = list(calls)  # the mid-epoch resume runs below write checkpoints too
+    predicted = _predict(model, root, conditional)
     resumed = _mid_epoch_resume(Path(root) / "resume", conditional, STRATEGIES[conditional])
     wandb_run = getattr(trainer.logger.experiment, "id", None)  # a DummyExperiment off rank 0
     wandb_run = None if wandb_run is None or not isinstance(wandb_run, str) else str(wandb_run)
@@ -93,10 +95,31 @@ def _worker(rank: int, port: int, root: str, conditional: bool) -> None:  # the 
             "wandb_run": wandb_run,
             "loader": type(trainer.train_dataloader).__name__,
             "conditional": conditional,
+            **predicted,
             **resumed,
         },
         f"{root}/rank{rank}.pt",
     )
+
+
+def _predict(model, root: str, conditional: bool) -> dict:
+    """`predict` on both processes into one file (an odd number of pieces: one process gets a filler),
+    and what `generate` draws from the same weights and seed on this process alone."""
+    from gan_lightning.callbacks import SampleWriter
+    from gan_lightning.sampling.images import generate_images
+
+    counts = {"n_per_digit": 1} if conditional else {"n": 9}
+    dm = MNISTDataModule(
+        data_dir=f"{root}/data", download=False, batch_size=4, predict_n_per_digit=1, predict_n=9, predict_seed=3
+    )
+    out = Path(root) / "predicted.npz"
+    trainer = L.Trainer(
+        accelerator="cpu", devices=WORLD, strategy=STRATEGIES[conditional], logger=False, default_root_dir=root,
+        callbacks=[SampleWriter(out=str(out))], enable_progress_bar=False, enable_model_summary=False,
+    )  # fmt: skip
+    trainer.predict(model, dm, return_predictions=False)
+    images, labels = generate_images(model.eval(), seed=3, **counts)
+    return {"predicted": out.is_file(), "generated": (images, labels)}
 
 
 def _mid_epoch_resume(root: Path, device_resident: bool, strategy: str) -> dict:
@@ -190,3 +213,12 @@ def test_validation_metrics_are_reduced_across_ranks(ddp_run):
     _, (r0, r1) = ddp_run
     # Each rank scored a different shard of the test digits; a rank-local FID would differ.
     assert r0["fid"] == r1["fid"] > 0
+
+
+@pytest.mark.slow
+def test_predict_on_two_processes_writes_what_generate_draws(ddp_run):
+    root, (r0, _) = ddp_run
+    saved = np.load(root / "predicted.npz")
+    images, labels = r0["generated"]
+    assert np.array_equal(saved["labels"], labels.numpy())  # every image once, in order
+    assert np.abs(saved["images"] - images.numpy()).max() < 1e-5
