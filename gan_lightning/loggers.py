@@ -183,11 +183,13 @@ class SaveConfigToWandb(SaveConfigCallback):
         # say it in one line, naming the setting to change. Happens without a logger (no version_N folders).
         path = Path(trainer.log_dir or ".") / self.config_filename
         if self.save_to_log_dir and not self.overwrite and path.is_file():
-            if stage == "fit" and self.config.get("ckpt_path"):
-                # A resume in place (no logger: no version_N folders) continues the same run: its config goes
-                # beside the first one (config-1.yaml, ...), which stays as it was.
+            if stage != "fit" or self.config.get("ckpt_path"):
+                # A resume in place (no logger: no version_N folders) continues the same run, and validate,
+                # test and predict read it: their config goes beside the first one (config-1.yaml, ...),
+                # which stays as it was.
                 self.config_filename = fresh_path(path).name
-                rank_zero_info(f"resuming in {str(path.parent)!r}: this part's config is {self.config_filename}")
+                doing = "resuming" if stage == "fit" else stage
+                rank_zero_info(f"{doing} in {str(path.parent)!r}: this part's config is {self.config_filename}")
             elif trainer.is_global_zero:
                 # Offer the resume only when there is a checkpoint to resume from (else it would start over).
                 resume = (

@@ -109,8 +109,9 @@ class ScheduledImages(Callback):
         if not self.every_n_steps:
             return
         g_step = generator_steps(trainer, pl_module)
-        # With n_critic > 1 some batches make no G step: draw once per qualifying G step.
-        if g_step != self._last_g_step and g_step % self.every_n_steps == 0:
+        # Once each time the G steps pass a multiple of every_n_steps: with n_critic > 1 some batches make no
+        # G step, and a Lightning batch of several steps (data.steps_per_batch) can make more than one.
+        if g_step // self.every_n_steps > self._last_g_step // self.every_n_steps:
             self.draw(trainer, pl_module)
         self._last_g_step = g_step
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from gan_lightning.data.batches import DeviceBatches
+from gan_lightning.data.batches import DeviceBatches, GroupedBatches
 from gan_lightning.data.files import SAMPLE_DIR, load_split, locate, mnist_or_sample
 from gan_lightning.data.idx import read_idx, write_idx
 from gan_lightning.data.pixels import resize, to_unit_range
@@ -18,6 +18,7 @@ from gan_lightning.data.sampler import EpochSampler
 __all__ = [
     "SAMPLE_DIR",
     "DeviceBatches",
+    "GroupedBatches",
     "EpochSampler",
     "MNISTDataModule",
     "load_split",

@@ -6,11 +6,13 @@ per-sample Python. The order comes from `EpochSampler` (the DataLoader path's sa
 `DistributedSampler`): one permutation per epoch from a seed shared by all ranks, padded to a
 multiple of the world size, rank r taking every world-th index from r, so ranks see disjoint
 digits, every epoch reshuffles, and a resumed run replays the same batches from where it stopped.
+
+GroupedBatches: several training batches per Lightning batch (`data.steps_per_batch`), for either path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import torch
 
@@ -82,3 +84,44 @@ class DeviceBatches:
             take = idx[b * self.batch_size : (b + 1) * self.batch_size]  # (B,)
             batch = (to_unit_range(self.images[take]), self.labels[take])
             yield (*batch, take) if self.with_index else batch
+
+
+class GroupedBatches:
+    """`steps` consecutive training batches as one Lightning batch: `(images (k, B, C, H, W), labels
+    (k, B)[, indices (k, B)], first)`, `first` (an int) the index in the epoch of its first batch.
+
+    The batches inside are those of `batches` (a DataLoader or `DeviceBatches`), in the same order, so
+    a module that runs one full training step per batch of the group (`GAN.training_step`) trains on
+    exactly what it would with one batch per Lightning batch, while Lightning's fixed per-batch cost
+    is paid once per group. Groups end at multiples of `steps` in the epoch: an epoch's last group,
+    and the first one of an epoch resumed after `done` batches, hold what is left up to there.
+    ``sampler`` is the inner loader's, so Lightning still sets its epoch.
+    """
+
+    def __init__(self, batches: Iterable, steps: int) -> None:
+        self.batches, self.steps = batches, steps
+        self.sampler = getattr(batches, "sampler", None)
+        self._done = 0  # batches of the epoch the inner loader skips on its next pass (a resume)
+
+    def resume_at(self, done: int) -> None:
+        """The inner loader's next pass starts after `done` batches of its epoch (set on it already)."""
+        self._done = done
+
+    def __len__(self) -> int:
+        return -(-len(self.batches) // self.steps)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[tuple]:
+        index, self._done = self._done, 0
+        group: list[tuple[torch.Tensor, ...]] = []
+        for batch in self.batches:
+            group.append(batch)
+            index += 1
+            if index % self.steps == 0:
+                yield (*_stacked(group), index - len(group))
+                group = []
+        if group:
+            yield (*_stacked(group), index - len(group))
+
+
+def _stacked(group: list[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, ...]:
+    return tuple(torch.stack(parts) for parts in zip(*group, strict=True))

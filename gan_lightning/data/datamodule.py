@@ -27,7 +27,7 @@ from gan_lightning.checks import (
     check_seed,
     choices,
 )
-from gan_lightning.data.batches import DeviceBatches
+from gan_lightning.data.batches import DeviceBatches, GroupedBatches
 from gan_lightning.data.datasets import TensorImages, balanced_subset, batch_collate
 from gan_lightning.data.files import FULL_SIZE, load_split, locate, resolve_source
 from gan_lightning.data.pixels import resize
@@ -66,6 +66,11 @@ class MNISTDataModule(L.LightningDataModule):
             GPU memory; ``True`` also on CPU (no DataLoader, no workers).
         indices: training batches carry each image's index in the training set as a third element,
             `(images, labels, indices (B,))`: what `SelfConditionedGAN` looks its clusters up by.
+        steps_per_batch: training steps per Lightning batch: each Lightning batch carries this many
+            batches of `batch_size` (`GroupedBatches`) and the model makes one full D/G step on each,
+            so Lightning's fixed cost per batch is paid once per group. The same batches, in the same
+            order, as with 1: the weights come out the same. For small, fast steps (batch-1 MLPs,
+            a GPU); counts keyed on steps keep their meaning (docs/speed.md).
         predict_digits, predict_n_per_digit, predict_n, predict_seed: what `gan-lightning predict`
             draws, as `gan-lightning generate`'s ``--digits``, ``--n_per_digit``, ``--n``, ``--seed``:
             a conditional model `predict_n_per_digit` images of each digit (default: all ten), an
@@ -93,13 +98,14 @@ class MNISTDataModule(L.LightningDataModule):
         predict_seed: int = 0,
         train_subset: int | None = None,
         indices: bool = False,
+        steps_per_batch: int = 1,
     ) -> None:
         super().__init__()
         check_choice("dataset", dataset, Dataset_)
         check_choice("image_size", image_size, ImageSize)
         check_choice("device_resident", device_resident, DeviceResident)
         check_nonnegative_int("num_workers", num_workers)
-        for name in ("batch_size", "predict_n_per_digit", "predict_n"):
+        for name in ("batch_size", "predict_n_per_digit", "predict_n", "steps_per_batch"):
             check_positive_int(name, locals()[name])
         check_positive_int("val_samples", val_samples, optional=True)
         check_positive_int("train_subset", train_subset, optional=True)
@@ -113,6 +119,7 @@ class MNISTDataModule(L.LightningDataModule):
         self.dataset, self.data_dir, self.image_size = dataset, Path(data_dir), image_size
         self.batch_size, self.download, self.num_workers = batch_size, download, num_workers
         self.val_samples, self.train_subset, self.indices = val_samples, train_subset, indices
+        self.steps_per_batch = steps_per_batch
         self.predict_digits, self.predict_n_per_digit = predict_digits, predict_n_per_digit
         self.predict_n, self.predict_seed = predict_n, predict_seed
         self.source: Path | None = None  # where the data was read from, set in setup()
@@ -122,7 +129,7 @@ class MNISTDataModule(L.LightningDataModule):
         # use, so `seed_everything` fixes it); kept in checkpoints so a resume replays the same order.
         self.shuffle_seed: int | None = None
         self._sampler: EpochSampler | None = None
-        self._resume_at: tuple[int, int] | None = None  # (epoch, batches done) from a checkpoint
+        self._resume_at: tuple[int, int] | None = None  # (epoch, batches of batch_size done) from a checkpoint
 
     # -- Lightning hooks ----------------------------------------------------------------------
     def prepare_data(self) -> None:
@@ -157,7 +164,7 @@ class MNISTDataModule(L.LightningDataModule):
         self.train_set = TensorImages(resize(train_x, self.image_size), train_y, with_index=self.indices)
         self.val_set = TensorImages(resize(test_x, self.image_size), test_y)
 
-    def train_dataloader(self) -> DataLoader | DeviceBatches:
+    def train_dataloader(self) -> DataLoader | DeviceBatches | GroupedBatches:
         if self.train_set is None:
             return self._loader(None, shuffle=True, drop_last=True)  # raises the setup() error
         trainer = self.trainer  # None outside fit: one process
@@ -173,12 +180,18 @@ class MNISTDataModule(L.LightningDataModule):
             batches = self._device_batches(device)
             if resume is not None:
                 batches.resume_at(*resume)
+        else:
+            self._sampler = EpochSampler(len(self.train_set), self.shuffle_seed, rank, world)
+            if resume is not None:
+                epoch, done = resume
+                self._sampler.resume_at(epoch, done * self.batch_size)
+            batches = self._loader(self.train_set, shuffle=True, drop_last=True, sampler=self._sampler)
+        if self.steps_per_batch == 1:
             return batches
-        self._sampler = EpochSampler(len(self.train_set), self.shuffle_seed, rank, world)
-        if resume is not None:
-            epoch, batches = resume
-            self._sampler.resume_at(epoch, batches * self.batch_size)
-        return self._loader(self.train_set, shuffle=True, drop_last=True, sampler=self._sampler)
+        grouped = GroupedBatches(batches, self.steps_per_batch)
+        if resume is not None and trainer is not None and resume[0] == trainer.current_epoch:
+            grouped.resume_at(resume[1])
+        return grouped
 
     def _check_batch_size(self, world_size: int) -> None:
         """A batch larger than a process's share of the training set would train on fewer images than asked
@@ -201,10 +214,25 @@ class MNISTDataModule(L.LightningDataModule):
         done = loop.batch_progress.current.processed
         if done >= trainer.num_training_batches:
             done = 0
-        return {"shuffle_seed": self.shuffle_seed, "epoch": trainer.current_epoch, "batches_done": done}
+        elif self.steps_per_batch > 1:  # Lightning counted groups; the model knows where inside one it stopped
+            position = getattr(getattr(trainer.lightning_module, "micro_steps", None), "position", None)
+            done = done * self.steps_per_batch if position is None else position
+        return {
+            "shuffle_seed": self.shuffle_seed,
+            "epoch": trainer.current_epoch,
+            "batches_done": done,
+            "steps_per_batch": self.steps_per_batch,
+        }
 
     def load_state_dict(self, state_dict: dict) -> None:
         if "shuffle_seed" in state_dict:
+            saved = int(state_dict.get("steps_per_batch", 1))
+            if saved != self.steps_per_batch and int(state_dict["batches_done"]):
+                # Lightning's own count of this epoch's batches is in groups of the saved size.
+                raise ValueError(
+                    f"data.steps_per_batch: this checkpoint stopped inside an epoch with steps_per_batch={saved}; "
+                    f"resume it with {saved} (change it at an epoch boundary), got {self.steps_per_batch}"
+                )
             self.shuffle_seed = int(state_dict["shuffle_seed"])
             self._resume_at = (int(state_dict["epoch"]), int(state_dict["batches_done"]))
             # Lightning warns that a mid-epoch resume with a loader lacking its own state_dict "can cause

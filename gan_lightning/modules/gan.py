@@ -33,6 +33,7 @@ from gan_lightning.modules.scalars import TrainingLogs, TrainingScalars
 from gan_lightning.modules.settings import GANSettings
 from gan_lightning.modules.speed import SpeedSwitches
 from gan_lightning.modules.stages import EvaluationStages
+from gan_lightning.modules.steps import MicroSteps
 from gan_lightning.modules.strategies import check_ddp
 from gan_lightning.modules.techniques import QualityTechniques
 from gan_lightning.nets import build_nets, spectral_normalize
@@ -102,6 +103,7 @@ class GAN(
         self.last_window: dict[str, float] | None = None  # the last logged means, for LossCurves
         self._step_of_d = 0
         self.rng = RNGState()
+        self.micro_steps = MicroSteps()  # several steps per Lightning batch (data.steps_per_batch)
         self.build_techniques(self.technique_policy)
 
     def _read_counters(self) -> None:
@@ -188,7 +190,14 @@ class GAN(
         return self.score(x, labels, real=False)
 
     # -- training: sample; D step; G step; EMA ---------------------------------------------------
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        if self.micro_steps.grouped(batch):  # data.steps_per_batch > 1: one full step per batch of the group
+            self.micro_steps.run(self, batch, batch_idx)
+        else:
+            self.train_on(batch, batch_idx)
+
+    def train_on(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        """One training step on one batch (`batch_idx`: its index in the epoch)."""
         real, labels = self.read_batch(batch)  # (B, C, H, W) in [-1, 1], (B,)
         opt_g, opt_d = self.optimizers()
         g_turn = (batch_idx + 1) % self.hparams.n_critic == 0
@@ -246,6 +255,23 @@ class GAN(
             self.generator_ema.update()
         return g_loss.detach().float()
 
+    def log(
+        self,
+        name: str,
+        value: Any,
+        *args: Any,
+        on_step: bool | None = None,
+        on_epoch: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # Inside a group of batches (data.steps_per_batch) a step's values go to the loggers at once.
+        if self.micro_steps.active is not None and kwargs.get("logger") is not False:
+            epoch_name = self.micro_steps.keep(name, value, on_step, on_epoch)
+            if epoch_name is None:
+                return
+            name, on_step, on_epoch = epoch_name, False, True
+        super().log(name, value, *args, on_step=on_step, on_epoch=on_epoch, **kwargs)
+
     def apply_loss(self, opt: Any, loss: torch.Tensor) -> bool:
         """backward + optimizer step (Lightning's, so precision plugins and hooks apply); False if the
         divergence guard (``on_nonfinite: skip``) left the step out."""
@@ -260,7 +286,9 @@ class GAN(
     def on_fit_start(self) -> None:
         check_data_matches(self.hparams, getattr(self.trainer, "datamodule", None))
         check_ddp(self.trainer.strategy.model)  # the DDP wrapper, built by now: refuse plain 'ddp'
-        batch_size = getattr(getattr(self.trainer, "datamodule", None), "batch_size", None)
+        datamodule = getattr(self.trainer, "datamodule", None)
+        MicroSteps.adapt_trainer(self.trainer, getattr(datamodule, "steps_per_batch", 1))
+        batch_size = getattr(datamodule, "batch_size", None)
         if self._pack > 1 and batch_size is not None and batch_size % self._pack:
             raise ValueError(f"pack: data.batch_size must be a multiple of pack ({self._pack}), got {batch_size}")
 

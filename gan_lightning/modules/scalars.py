@@ -124,11 +124,16 @@ class TrainingLogs:
         is ever sent), and at the epoch's last batch so that epoch means cover every batch."""
         trainer = self.trainer
         every = trainer.log_every_n_steps
-        # Batches done before this one: the count Lightning's logger connector tests (public progress).
-        done = trainer.fit_loop.epoch_loop.batch_progress.total.completed
+        in_group = self.micro_steps.active  # (batches done before this one, last of the epoch) in a group
+        if in_group is not None:
+            done, last = in_group
+        else:
+            # Batches done before this one: the count Lightning's logger connector tests (public progress).
+            done = trainer.fit_loop.epoch_loop.batch_progress.total.completed
+            last = batch_idx + 1 == trainer.num_training_batches
         if every > 0 and (done + 1) % every == 0:
             return True
-        return batch_idx + 1 == trainer.num_training_batches or trainer.should_stop
+        return last or trainer.should_stop
 
     def log_training_scalars(self) -> None:
         """Read the device-side scalars (one host sync), stop on a non-finite loss, log the window means."""

@@ -92,3 +92,28 @@ def test_no_host_sync_between_log_steps(tmp_path, config, extra, allowed):
     assert between == {}, f"host syncs in batches between log steps (batch: count): {between}"
     # The counter does see reads: the logger turns the logged values into numbers at each log step.
     assert all(reads.counts.get(i, 0) > 0 for i in log_batches if i in steady)
+
+
+def test_no_host_sync_between_log_steps_with_several_steps_per_batch(tmp_path):
+    # The batch-1 tutorial config with groups of 8 batches (data.steps_per_batch): logging every 16 batches
+    # falls in every second group; the groups between make no host sync either.
+    steps, log_every, groups = 8, 16, 6
+    args = [
+        "--config", str(ROOT / "configs" / "gan_mlp_tutorial_v2.yaml"),
+        "--config", str(ROOT / "configs" / "logger" / "csv.yaml"),
+        f"--trainer.default_root_dir={tmp_path}", "--trainer.max_epochs=1", f"--trainer.limit_train_batches={groups}",
+        "--trainer.limit_val_batches=0", f"--trainer.log_every_n_steps={log_every}", f"--data.data_dir={tmp_path}",
+        "--data.download=false", f"--data.steps_per_batch={steps}",
+    ]  # fmt: skip
+    cli = run_cli(args, run=False)
+    reads = ScalarReads()
+    cli.trainer.callbacks.append(_BatchMarker(reads))
+    with reads:
+        cli.trainer.fit(cli.model, cli.datamodule)
+    assert cli.trainer.global_step == 2 * steps * groups  # every batch of every group: a D and a G step
+    logging = {g for g in range(groups) if any((g * steps + j + 1) % log_every == 0 for j in range(steps))}
+    assert logging == {1, 3, 5}
+    steady = range(1, groups - 1)  # the first group warms up; the last ends the epoch
+    between = {g: reads.counts[g] for g in steady if g not in logging and reads.counts.get(g)}
+    assert between == {}, f"host syncs in groups between log steps (group: count): {between}"
+    assert reads.counts.get(1, 0) > 0 and reads.counts.get(3, 0) > 0

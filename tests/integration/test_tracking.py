@@ -135,6 +135,10 @@ def test_no_logger_preset_writes_pngs_into_the_root(tmp_path, capsys):
     assert (resumed["epoch"], resumed["global_step"]) == (1, 8)  # continued, not restarted
     assert (tmp_path / "config.yaml").read_text() == first_config
     assert "max_epochs: 2" in (tmp_path / "config-1.yaml").read_text()
+    # predict (like validate and test) reads the run in place: its samples and its config go beside it
+    main(["predict", *_fit_args(tmp_path, *none)[1:], "--ckpt_path", "last", "--data.predict_n_per_digit=1"])
+    assert (tmp_path / "config.yaml").read_text() == first_config and (tmp_path / "config-2.yaml").is_file()
+    assert (tmp_path / "predictions" / "samples.npz").is_file()
 
 
 # -- generate on the checkpoint of the W&B run ---------------------------------------------------

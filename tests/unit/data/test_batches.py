@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import DistributedSampler
 
 from gan_lightning import MNISTDataModule
-from gan_lightning.data.batches import DeviceBatches
+from gan_lightning.data.batches import DeviceBatches, GroupedBatches
 from gan_lightning.data.datasets import TensorImages
 
 N = 103  # not a multiple of the world size or the batch: padding and the last batch both matter
@@ -68,3 +68,21 @@ def test_with_index_batches_carry_the_images_indices_on_both_paths():
 def test_indices_is_checked():
     with pytest.raises(ValueError, match="indices must be true or false, got 'yes'"):
         MNISTDataModule(indices="yes")
+
+
+@pytest.mark.parametrize("done", [0, 3, 8, 13])
+def test_groups_hold_the_same_batches_and_end_at_multiples_of_their_size(done):
+    images, labels = torch.randint(0, 256, (70, 28, 28), dtype=torch.uint8), torch.arange(70) % 10
+    plain = DeviceBatches(images, labels, batch_size=4, seed=1)  # 17 batches
+    grouped = GroupedBatches(DeviceBatches(images, labels, batch_size=4, seed=1), steps=5)
+    assert len(grouped) == 4
+    expected = list(plain)[done:]
+    grouped.batches.resume_at(0, done)
+    grouped.resume_at(done)
+    groups = list(grouped)
+    firsts = [g[-1] for g in groups]
+    assert firsts == [done] + [f for f in range(5, 17, 5) if f > done]  # a resumed first group ends at a multiple
+    flat = [tuple(part[j] for part in g[:-1]) for g in groups for j in range(len(g[0]))]
+    assert len(flat) == len(expected)
+    for got, want in zip(flat, expected, strict=True):
+        assert all(torch.equal(a, b) for a, b in zip(got, want, strict=True))
