@@ -41,6 +41,12 @@ def pixel_grid(pixels: torch.Tensor, nrow: int, padding: int = PADDING, pad_valu
     return grid
 
 
+def default_nrow(conditional: bool, n: int, n_per_digit: int | None = None) -> int:
+    """Images per grid row when none is asked for (`generate`, the demo page): one row per digit for a
+    conditional model (`n_per_digit`, default 10), else the side of the smallest square holding `n`."""
+    return (n_per_digit or 10) if conditional else math.ceil(math.sqrt(n))
+
+
 def pixels_image(pixels: np.ndarray) -> Image.Image:
     """Pixels (H, W, 3) uint8 as a PIL image, single-channel when grey."""
     if (pixels == pixels[..., :1]).all():

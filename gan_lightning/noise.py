@@ -88,3 +88,28 @@ def into_arcs(
     radius, angle = torch.hypot(z[:, 0], z[:, 1]), 2 * math.pi * u
     z[:, 0], z[:, 1] = radius * torch.cos(angle), radius * torch.sin(angle)
     return z
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation from a (R, D) to b (R, D) at fractions t (T,) -> (R, T, D): the path for
+    normal noise, which lies near a sphere of radius sqrt(D) that a straight line would cut through.
+    Falls back to a straight line where a and b are (anti)parallel and the arc is undefined. Here,
+    without Lightning, for the interpolation callback and the demo page's walk alike."""
+    a_unit = a / a.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    b_unit = b / b.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    omega = torch.acos((a_unit * b_unit).sum(-1).clamp(-1.0, 1.0))[:, None, None]  # (R, 1, 1)
+    t = t[None, :, None]  # (1, T, 1)
+    a, b = a[:, None, :], b[:, None, :]  # (R, 1, D)
+    sin_omega = torch.sin(omega)
+    arc = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / sin_omega.clamp_min(1e-12)
+    line = (1 - t) * a + t * b
+    return torch.where(sin_omega.abs() < 1e-6, line, arc)
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Straight-line interpolation, same shapes as `slerp`: the path for uniform noise (a box, not a sphere)."""
+    return (1 - t[None, :, None]) * a[:, None, :] + t[None, :, None] * b[:, None, :]
+
+
+# The path between two noise vectors of each noise kind (`GANSettings.noise`).
+PATHS = {"normal": slerp, "uniform": lerp}

@@ -4,7 +4,8 @@ Each row goes in equal steps from one fixed latent point to another. Normal nois
 near a sphere of radius sqrt(latent_dim), and a straight line between two such points cuts
 through the low-density middle, so the default path is spherical (slerp) (White, "Sampling
 Generative Networks", 2016). For a conditional model every row is one digit and all rows share the
-same two end points: a column is one "style" written as every digit.
+same two end points: a column is one "style" written as every digit. The paths themselves are in
+`gan_lightning.noise` (the demo page walks with them too).
 """
 
 from __future__ import annotations
@@ -14,27 +15,7 @@ from typing import Literal
 import torch
 
 from gan_lightning.callbacks.images import ScheduledImages, _check_count
-
-
-def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation from a (R, D) to b (R, D) at fractions t (T,) -> (R, T, D).
-
-    Falls back to a straight line where a and b are (anti)parallel and the arc is undefined.
-    """
-    a_unit = a / a.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-    b_unit = b / b.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-    omega = torch.acos((a_unit * b_unit).sum(-1).clamp(-1.0, 1.0))[:, None, None]  # (R, 1, 1)
-    t = t[None, :, None]  # (1, T, 1)
-    a, b = a[:, None, :], b[:, None, :]  # (R, 1, D)
-    sin_omega = torch.sin(omega)
-    arc = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / sin_omega.clamp_min(1e-12)
-    line = (1 - t) * a + t * b
-    return torch.where(sin_omega.abs() < 1e-6, line, arc)
-
-
-def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Straight-line interpolation, same shapes as `slerp`."""
-    return (1 - t[None, :, None]) * a[:, None, :] + t[None, :, None] * b[:, None, :]
+from gan_lightning.noise import PATHS
 
 
 class LatentInterpolation(ScheduledImages):
@@ -73,7 +54,7 @@ class LatentInterpolation(ScheduledImages):
         pairs = 1 if conditional else self.rows
         ends = pl_module.sample_z(2 * pairs, generator)  # (2R, D)
         t = torch.linspace(0, 1, self.steps, device=ends.device)
-        walk = (slerp if self.path == "slerp" else lerp)(ends[:pairs], ends[pairs:], t)  # (R, T, D)
+        walk = PATHS["normal" if self.path == "slerp" else "uniform"](ends[:pairs], ends[pairs:], t)  # (R, T, D)
         z = walk.reshape(-1, walk.shape[-1])  # (R * T, D), row-major: one path per grid row
         labels = None
         if conditional:

@@ -1,5 +1,5 @@
 """`gan-lightning` console script: LightningCLI (fit/validate/test/predict) for GAN models,
-and the `generate`, `evaluate` and `export` commands.
+and the `generate`, `evaluate`, `export` and `demo` commands.
 
 gan-lightning fit --config configs/cgan_dcgan28.yaml
 gan-lightning fit --config configs/gan_mlp.yaml --trainer.max_epochs 5 --print_config
@@ -46,12 +46,14 @@ EXTRA_COMMANDS: dict[str, str] = {
     "generate": "gan_lightning.commands.generate:main",
     "evaluate": "gan_lightning.commands.evaluate:main",
     "export": "gan_lightning.commands.export:main",
+    "demo": "gan_lightning.commands.demo:main",
 }
 # The extra commands' one line for `gan-lightning --help` (each one's own --help says more).
 EXTRA_HELP = {
     "generate": "Draw images from a checkpoint or pretrained model into a PNG grid or an NPZ file.",
     "evaluate": "Score a model's samples against the MNIST test split, print JSON.",
     "export": "Write a trained generator as a Hugging Face Hub folder (--format hf) or an ONNX file.",
+    "demo": "Serve a playground page for a generator: digits, seeds, truncation, a latent walk (needs [demo]).",
 }
 
 

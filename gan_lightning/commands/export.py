@@ -5,9 +5,10 @@
 
 ``--format hf``: a Hugging Face Hub folder (`gan_lightning.sharing.hub`: fp16 weights, config.json, a model
 card, sample.png) that `from_pretrained` and `--pretrained` load and `hf upload` (or
-`model.push_to_hub`) publishes. The card's metrics table is measured on the folder's own weights
-with `evaluate` (``--n_samples``, default 10,000; 0 skips it) against the test split under
-``--data_dir`` (else the shipped sample).
+`model.push_to_hub`) publishes. With its `app.py` and `requirements.txt` (`gan_lightning.sharing.space`)
+the same folder is also a Hugging Face Space that serves the model's `gan-lightning demo` page.
+The card's metrics table is measured on the folder's own weights with `evaluate` (``--n_samples``,
+default 10,000; 0 skips it) against the test split under ``--data_dir`` (else the shipped sample).
 
 ``--format onnx``: one ONNX file of the sampling generator. Inputs ``z`` float32 (N, latent_dim)
 and, for a conditional model, ``labels`` int64 (N,) (digits 0-9); output ``images`` float32
@@ -36,9 +37,11 @@ from gan_lightning.modules import GAN
 from gan_lightning.reliability.checkpoints import read_checkpoint
 from gan_lightning.sharing.hub import SAMPLE_NAME
 from gan_lightning.sharing.pretrained import WEIGHTS_NAME
+from gan_lightning.sharing.space import SPACE_FILES, write_space
 
 FORMATS = ("hf", "onnx")
-HF_FILES = ("config.json", WEIGHTS_NAME, "README.md", SAMPLE_NAME)  # what an hf export writes
+HF_FILES = ("config.json", WEIGHTS_NAME, "README.md", SAMPLE_NAME)  # the model folder
+EXPORT_FILES = (*HF_FILES, *SPACE_FILES)  # what `export --format hf` writes: the model folder, also a Space
 ONNX_TOLERANCE = 1e-4  # largest |onnxruntime - torch| pixel difference accepted by the check
 _MISSING_EXPORT = (
     "ONNX export needs the `{}` package; pip install 'gan_lightning[export]' (onnx, onnxscript, onnxruntime)"
@@ -174,9 +177,11 @@ def export_hf(
     seed: int = 0,
     model_ref: str | None = None,
     training: dict | None = None,
+    space: bool = False,
 ) -> GAN:
     """Write the Hub folder; with `n_samples` > 0 its card's metrics are measured on the saved (fp16) weights.
-    Returns the model as loaded back from the folder."""
+    `space`: also the files that make it a Hugging Face Space (`sharing.space`; the command writes them,
+    the shipped models do not carry them). Returns the model as loaded back from the folder."""
     model_ref = model_ref or str(out)
     if training:
         model.hub_info["training"] = {**model.hub_info.get("training", {}), **training}
@@ -189,8 +194,10 @@ def export_hf(
             saved.hub_info["metrics"] = [*saved.hub_info.get("metrics", []), entry]
             (staged / "README.md").unlink()  # the card is rewritten with the metrics
             saved.save_pretrained(staged, model_card_kwargs={"model_ref": model_ref})
+        if space:
+            write_space(staged, model_ref)
         out.mkdir(parents=True, exist_ok=True)
-        for name in HF_FILES:
+        for name in EXPORT_FILES if space else HF_FILES:
             shutil.copyfile(staged / name, out / name)
     return saved
 
@@ -206,7 +213,7 @@ def _check_out(out: Path, fmt: str, overwrite: bool) -> None:
         return
     if out.exists() and not out.is_dir():
         raise ExportError(f"out: --format hf writes a folder, and {str(out)!r} is a file")
-    taken = [name for name in HF_FILES if (out / name).exists()]
+    taken = [name for name in EXPORT_FILES if (out / name).exists()]
     if taken and not overwrite:
         raise ExportError(f"out: {str(out)!r} already holds {', '.join(taken)}; pass --overwrite to replace them")
 
@@ -252,11 +259,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"wrote {out} (inputs {'z, labels' if model.conditional else 'z'}; output images; {checked})")
             return
         training = checkpoint_training_info(args.ckpt_path) if args.ckpt_path else None
-        export_hf(model, out, n_samples, args.data_dir or "data", args.seed or 0, args.name, training)
+        export_hf(model, out, n_samples, args.data_dir or "data", args.seed or 0, args.name, training, space=True)
     except (ValueError, ModuleNotFoundError) as err:  # ExportError, GenerateError, pretrained/checkpoint errors
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     metrics = "no metrics" if n_samples == 0 else f"metrics of {n_samples} samples"
-    print(f"wrote {out}/ ({', '.join(HF_FILES)}; {metrics})")
+    print(f"wrote {out}/ ({', '.join(EXPORT_FILES)}; {metrics})")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ one draw. Bad input ends with one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, NoReturn
 import torch
 
 from gan_lightning.checks import check_interval, check_seed
+from gan_lightning.grids import default_nrow
 from gan_lightning.sampling.chunked import progress
 from gan_lightning.sampling.images import (
     SUFFIXES,
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
         model = load_sampler(args.ckpt_path, args.pretrained)
         n, pieces = image_chunks(model, args.digits, args.n_per_digit, args.n, args.seed, args.truncation, args.cluster)
         conditional = getattr(model, "conditional", False)
-        nrow = args.nrow or ((args.n_per_digit or 10) if conditional else math.ceil(math.sqrt(n)))
+        nrow = args.nrow or default_nrow(conditional, n, args.n_per_digit)
         digits = set()
         with progress(n, "generate") as bar:
             write_pieces(_counted(pieces, bar, digits), n, out, nrow, args.overwrite)

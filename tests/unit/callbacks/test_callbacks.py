@@ -6,7 +6,7 @@ import torch
 from gan_lightning import GAN, ConditionalGAN, SelfConditionedGAN
 from gan_lightning.callbacks import ImageGridLogger, LatentInterpolation, LossCurves, TrainingAnimation
 from gan_lightning.callbacks.curves import curves_figure
-from gan_lightning.callbacks.interpolation import slerp
+from gan_lightning.noise import slerp
 
 
 def _cgan(**kwargs):

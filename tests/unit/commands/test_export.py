@@ -83,6 +83,9 @@ def test_hf_export_of_a_pretrained_folder_and_overwrite(ckpts, tmp_path, capsys)
     first = tmp_path / "first"
     main(["export", "--ckpt_path", str(ckpts["gan_mlp"]), "--format", "hf", "--out", str(first), "--n_samples", "0"])
     assert "Not measured" in (first / "README.md").read_text()
+    # The folder is a Space too (served for real in tests/integration/test_demo.py).
+    assert (first / "app.py").is_file() and (first / "requirements.txt").read_text().startswith("gan_lightning[demo]")
+    assert "\nsdk: gradio\napp_file: app.py\n" in (first / "README.md").read_text()
     second = tmp_path / "second"
     second.mkdir()
     (second / "notes.txt").write_text("mine")
@@ -91,9 +94,8 @@ def test_hf_export_of_a_pretrained_folder_and_overwrite(ckpts, tmp_path, capsys)
     with pytest.raises(SystemExit) as exit_info:
         main(["export", "--pretrained", str(first), "--format", "hf", "--out", str(second), "--n_samples", "0"])
     assert exit_info.value.code == 2
-    assert "already holds config.json, model.safetensors, README.md, sample.png; pass --overwrite" in (
-        capsys.readouterr().err
-    )
+    taken = "config.json, model.safetensors, README.md, sample.png, app.py, requirements.txt"
+    assert f"already holds {taken}; pass --overwrite" in capsys.readouterr().err
     before = (second / "model.safetensors").read_bytes()
     main(
         [

@@ -10,7 +10,16 @@ import torch
 
 from gan_lightning.grids import GRID_PAD, pixel_grid
 
-HEAVY = ("lightning", "pytorch_lightning", "wandb", "tensorboard", "matplotlib", "torchvision", "torchmetrics")
+HEAVY = (
+    "lightning",
+    "pytorch_lightning",
+    "wandb",
+    "tensorboard",
+    "matplotlib",
+    "torchvision",
+    "torchmetrics",
+    "gradio",  # the demo's page: loaded by `demo` itself, never for its --help
+)
 RUN = """
 import sys
 from gan_lightning.commands.cli import main
@@ -29,9 +38,10 @@ assert not loaded, loaded
         ["generate", "--pretrained", "mnist-cgan", "--digits", "3", "7", "--out", "{tmp}/x.png"],
         ["generate", "--pretrained", "mnist-gan", "--n", "8", "--cluster", "3", "--out", "{tmp}/x.npz"],
         ["generate", "--help"],
+        ["demo", "--help"],
         ["--help"],
     ],
-    ids=["generate-cgan", "generate-selfcond-cluster", "generate-help", "help"],
+    ids=["generate-cgan", "generate-selfcond-cluster", "generate-help", "demo-help", "help"],
 )
 def test_these_commands_import_no_lightning(tmp_path, args):
     args = [arg.format(tmp=tmp_path) for arg in args]
