@@ -14,7 +14,9 @@ burst of load on a shared machine moves one sample, not the result):
 
 Each measurement times `--steps` batches (default: as many as fit in one epoch after `--warmup`,
 at most `--max_steps`) from the start of one batch to the start of another, inside one epoch:
-steady-state training, no epoch-end work. `--whole_process N` also times whole processes of N
+steady-state training, no epoch-end work. With `--fit_args --data.steps_per_batch=K` fit's Lightning
+batches carry K batches each: the counts are rounded to whole groups and every rate is per batch of
+`data.batch_size`, as the bare loop's. `--whole_process N` also times whole processes of N
 epochs (startup included, no validation): the console script against `bare_loop.py`.
 
   python benchmarks/throughput.py --data_dir DIR                        # every 28 px config, 2 threads
@@ -167,7 +169,9 @@ def measure(config: str, args, work: Path) -> tuple[dict[str, list[float]], int,
     probe.datamodule.setup("fit")
     hp, ds = hparams(probe), probe.datamodule.train_set
     batch, per_epoch = hp["batch_size"], len(ds) // hp["batch_size"]
-    steps = args.steps or max(1, min(per_epoch - args.warmup - 1, args.max_steps))
+    group = probe.datamodule.steps_per_batch  # fit's Lightning batches each carry this many batches
+    steps = args.steps or max(1, min(per_epoch - args.warmup - group, args.max_steps))
+    steps, warmup = max(group, steps - steps % group), -(-args.warmup // group) * group  # whole groups
     device = "cuda" if args.device == "gpu" else "cpu"
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     times: dict[str, list[float]] = {m: [] for m in MODES}
@@ -177,12 +181,10 @@ def measure(config: str, args, work: Path) -> tuple[dict[str, list[float]], int,
             if mode.startswith("fit"):
                 user = mode == "fit (user)"
                 cli = build(config, args, str(work / f"{config}-{r}-{user}"), user=user)
-                seconds = run_fit(cli, user, args.warmup, steps, sync)
+                seconds = run_fit(cli, user, warmup // group, steps // group, sync)
             else:
                 make = tensor_batches if mode == "bare" else tutorial_batches
-                seconds = run_bare(
-                    hp, make(ds.images, ds.labels, batch, device), args.warmup, steps, sync, device, args
-                )
+                seconds = run_bare(hp, make(ds.images, ds.labels, batch, device), warmup, steps, sync, device, args)
             times[mode].append(seconds / steps)
     return times, batch, steps
 
@@ -201,7 +203,8 @@ def whole_process(config: str, args, work: Path) -> tuple[dict[str, list[float]]
         bare_len = ["--epochs", str(args.whole_process)]
     else:
         n = args.whole_max_batches
-        run, fit_len = f"{n} batches", ["--trainer.max_epochs=1", f"--trainer.limit_train_batches={n}"]
+        group = probe.datamodule.steps_per_batch  # Lightning batches of fit hold this many batches each
+        run, fit_len = f"{n} batches", ["--trainer.max_epochs=1", f"--trainer.limit_train_batches={-(-n // group)}"]
         bare_len = ["--epochs", "1", "--max_batches", str(n)]
     env = {**os.environ, "WANDB_MODE": "offline", "OMP_NUM_THREADS": str(args.threads or torch.get_num_threads())}
     device = "cuda" if args.device == "gpu" else "cpu"

@@ -53,7 +53,7 @@ RECLUSTER = [*FEW, "--model.init_args.cluster_features=discriminator", "--model.
         ("cgan_dcgan28", [], set()),
         ("gan_dcgan28", [], set()),
         ("cgan_mlp", [], set()),
-        ("gan_mlp_tutorial_v2", [], set()),
+        ("gan_mlp_tutorial_v2", ["--data.steps_per_batch=1"], set()),  # groups: the test below
         ("gan_dcgan28_selfcond", FEW, set()),
         ("gan_dcgan28_selfcond", RECLUSTER, {14, 29}),
         ("gan_dcgan28", ["--model.init_args.info_codes=10"], set()),
