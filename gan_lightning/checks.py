@@ -9,6 +9,8 @@ signature itself uses (`typing.get_args`): they are written once.
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 
@@ -115,3 +117,18 @@ def attached_trainer(module: Any) -> Any:
         return module.trainer
     except RuntimeError:
         return None
+
+
+def check_writable(folder: str | Path, argument: str) -> None:
+    """Fail early, naming the setting, when `folder` cannot be created or written (rather than after
+    minutes of setup, or with a traceback from deep inside a logger)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(
+            f"{argument}: cannot write to {str(folder)!r} ({err.strerror or err}); choose a writable folder"
+        ) from None

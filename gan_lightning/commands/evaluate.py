@@ -32,19 +32,20 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from gan_lightning.checks import check_interval, check_seed
-from gan_lightning.clustering import nmi, purity
 from gan_lightning.commands.generate import OneLineParser, add_source_arguments, load_source
 from gan_lightning.data import load_split, mnist_or_sample, resize, to_unit_range
 from gan_lightning.metrics.cas import CAS_EPOCHS, classification_accuracy_score
 from gan_lightning.metrics.classifier import to_classifier_input
-from gan_lightning.metrics.gan_metrics import GANMetrics
 from gan_lightning.metrics.inception import check_inception_weights
-from gan_lightning.modules import GAN
 from gan_lightning.sampling.chunked import NoiseRows, progress
+
+if TYPE_CHECKING:  # the model classes load Lightning: not needed to parse, or for --pretrained
+    from gan_lightning.modules import GAN
 
 
 def _batches(n: int, size: int):
@@ -134,6 +135,8 @@ def evaluate(
             (test_x, pool_x), (test_y, pool_y) = (test_x[0::2], test_x[1::2]), (test_y[0::2], test_y[1::2])
         if n_samples > len(pool_y):
             raise ValueError(f"n_samples: --real {real} has {len(pool_y)} digits, got {n_samples}")
+    from gan_lightning.metrics.gan_metrics import GANMetrics  # torchmetrics: loaded to score, not for --help
+
     metrics = GANMetrics(conditional, inception_weights=inception_weights, seed=seed, prd=True)
 
     test_x = resize(test_x, size)
@@ -168,6 +171,8 @@ def evaluate(
     result = metrics.compute()
     if clustered:
         ids, digits = (torch.cat(parts) for parts in zip(*read, strict=True))
+        from gan_lightning.clustering import nmi, purity  # scipy: only for a clustered model
+
         result.update({"sample_cluster_purity": purity(ids, digits), "sample_cluster_nmi": nmi(ids, digits)})
     if cas:
         result.update(_cas(kept, source, test_x, test_y, cas_epochs, seed))

@@ -27,17 +27,19 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from gan_lightning.commands.generate import OneLineParser, add_source_arguments, cpu_noise, load_source
 from gan_lightning.data import SAMPLE_DIR
-from gan_lightning.modules import GAN
 from gan_lightning.reliability.checkpoints import read_checkpoint
-from gan_lightning.sharing.hub import SAMPLE_NAME
-from gan_lightning.sharing.pretrained import WEIGHTS_NAME
+from gan_lightning.sharing.pretrained import SAMPLE_NAME, WEIGHTS_NAME
 from gan_lightning.sharing.space import SPACE_FILES, write_space
+
+if TYPE_CHECKING:  # the model classes load Lightning: not needed to parse arguments
+    from gan_lightning.modules import GAN
 
 FORMATS = ("hf", "onnx")
 HF_FILES = ("config.json", WEIGHTS_NAME, "README.md", SAMPLE_NAME)  # the model folder
@@ -182,6 +184,8 @@ def export_hf(
     """Write the Hub folder; with `n_samples` > 0 its card's metrics are measured on the saved (fp16) weights.
     `space`: also the files that make it a Hugging Face Space (`sharing.space`; the command writes them,
     the shipped models do not carry them). Returns the model as loaded back from the folder."""
+    from gan_lightning.modules import GAN  # Lightning: loaded to export, not for --help
+
     model_ref = model_ref or str(out)
     if training:
         model.hub_info["training"] = {**model.hub_info.get("training", {}), **training}

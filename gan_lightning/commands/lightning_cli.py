@@ -23,15 +23,16 @@ from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from gan_lightning.callbacks.predictions import SampleWriter
 from gan_lightning.callbacks.progress import ProgressBar
-from gan_lightning.checks import choices, one_of
+from gan_lightning.checks import check_writable, choices, one_of
 from gan_lightning.commands import PROG
 from gan_lightning.commands.trainer_settings import named_trainer_settings
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.data.datamodule import DeviceResident
 from gan_lightning.loggers import SaveConfigToWandb
 from gan_lightning.modules import GAN, model_class
-from gan_lightning.reliability.checkpoints import AtomicCheckpointIO, check_hparams, check_model_kind, read_checkpoint
-from gan_lightning.reliability.runs import check_writable, find_last_checkpoint, resolve_last_checkpoint
+from gan_lightning.reliability.checkpoint_io import AtomicCheckpointIO
+from gan_lightning.reliability.checkpoints import check_hparams, check_model_kind, read_checkpoint
+from gan_lightning.reliability.runs import find_last_checkpoint, resolve_last_checkpoint
 from gan_lightning.reliability.shutdown import GracefulShutdown
 
 # Settings whose Literal mixes bools and strings, by name: their allowed values for `one_line`'s errors.

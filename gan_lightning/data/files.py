@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_lightning.checks import check_writable
 from gan_lightning.data.idx import read_idx
 from gan_lightning.reliability.inputs import BadFileError
-from gan_lightning.reliability.runs import check_writable
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,10 @@ temp folder and moves it into place; when that folder is on another filesystem t
 local /tmp, runs on a network disk) the move is a copy over the old file, so a crash or a full
 disk in the middle leaves a truncated `last.ckpt` and no previous one. `atomic_save` writes the
 temporary file next to the target, flushes it to disk, then renames it over the target: a reader
-sees the old checkpoint or the new one, never a part. The CLI installs `AtomicCheckpointIO`, so
-every checkpoint of a run (last, top-k, on exception, on a signal) is written this way.
+sees the old checkpoint or the new one, never a part. The CLI installs `AtomicCheckpointIO`
+(`reliability/checkpoint_io.py`, the Lightning plugin around it), so every checkpoint of a run (last,
+top-k, on exception, on a signal) is written this way. Nothing here imports Lightning: `generate`,
+`evaluate` and `export` read checkpoints without loading it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from gan_lightning.kinds import model_name
 
@@ -119,18 +120,6 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-class AtomicCheckpointIO(TorchCheckpointIO):
-    """Lightning's `TorchCheckpointIO`, writing local files with `atomic_save` (remote URLs: Lightning's way).
-
-    `Trainer(plugins=[AtomicCheckpointIO()])` in Python; the CLI adds it to every run.
-    """
-
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
-        if storage_options is not None or "://" in str(path):
-            return super().save_checkpoint(checkpoint, path, storage_options)
-        atomic_save(checkpoint, path)
 
 
 def read_checkpoint(path: str | Path, argument: str = "ckpt_path") -> dict:

@@ -13,7 +13,6 @@ the same ones so every tracker leaves the same layout:
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -112,18 +111,3 @@ def fresh_path(path: str | Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
     return candidate
-
-
-def check_writable(folder: str | Path, argument: str) -> None:
-    """Fail early, naming the setting, when `folder` cannot be created or written (rather than after
-    minutes of setup, or with a traceback from deep inside a logger)."""
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{os.getpid()}"
-        probe.touch()
-        probe.unlink()
-    except OSError as err:
-        raise ValueError(
-            f"{argument}: cannot write to {str(folder)!r} ({err.strerror or err}); choose a writable folder"
-        ) from None

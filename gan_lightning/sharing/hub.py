@@ -32,10 +32,9 @@ from gan_lightning.reliability.inputs import BadFileError, read_json_object, rea
 from gan_lightning.sampling.images import generate_images, write_output
 from gan_lightning.sharing import pretrained
 from gan_lightning.sharing.card import model_card
-from gan_lightning.sharing.pretrained import META_KEY
+from gan_lightning.sharing.pretrained import META_KEY, SAMPLE_NAME
 
 FORMAT_VERSION = 1
-SAMPLE_NAME = "sample.png"
 
 
 def _jsonable(hparams: dict) -> dict:

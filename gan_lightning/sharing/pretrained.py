@@ -27,6 +27,7 @@ PRETRAINED: dict[str, tuple[str, str]] = {
     ),
 }
 WEIGHTS_NAME = "model.safetensors"
+SAMPLE_NAME = "sample.png"  # the grid a model folder shows
 META_KEY = "gan_lightning"  # config.json's section that is not a hyperparameter
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 

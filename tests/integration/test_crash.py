@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+import gan_lightning.reliability.checkpoint_io as checkpoint_io
 import gan_lightning.reliability.checkpoints as checkpoints
 from benchmarks.crash_soak import Soak, soak
 from gan_lightning.commands.cli import main, run_cli
-from gan_lightning.reliability.checkpoints import AtomicCheckpointIO, read_checkpoint
+from gan_lightning.reliability.checkpoint_io import AtomicCheckpointIO
+from gan_lightning.reliability.checkpoints import read_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,8 +84,8 @@ def test_every_checkpoint_is_written_atomically(tmp_path, monkeypatch, capsys, o
     """Epoch-end last.ckpt, the top-k one, and the one written on SIGTERM (by ModelCheckpoint, or by the
     shutdown callback when no ModelCheckpoint saves on exceptions) all go through `atomic_save`."""
     written: list[Path] = []
-    real_save = checkpoints.atomic_save
-    monkeypatch.setattr(checkpoints, "atomic_save", lambda c, p: (written.append(Path(p)), real_save(c, p)))
+    real_save = checkpoint_io.atomic_save  # the CLI's checkpoint plugin writes through it
+    monkeypatch.setattr(checkpoint_io, "atomic_save", lambda c, p: (written.append(Path(p)), real_save(c, p)))
 
     def lightning_writer(*args, **kwargs):  # Lightning's own (fsspec) writer must not be used
         raise AssertionError("a checkpoint was written by Lightning's writer")

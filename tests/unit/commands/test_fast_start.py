@@ -38,10 +38,20 @@ assert not loaded, loaded
         ["generate", "--pretrained", "mnist-cgan", "--digits", "3", "7", "--out", "{tmp}/x.png"],
         ["generate", "--pretrained", "mnist-gan", "--n", "8", "--cluster", "3", "--out", "{tmp}/x.npz"],
         ["generate", "--help"],
+        ["evaluate", "--help"],
+        ["export", "--help"],
         ["demo", "--help"],
         ["--help"],
     ],
-    ids=["generate-cgan", "generate-selfcond-cluster", "generate-help", "demo-help", "help"],
+    ids=[
+        "generate-cgan",
+        "generate-selfcond-cluster",
+        "generate-help",
+        "evaluate-help",
+        "export-help",
+        "demo-help",
+        "help",
+    ],
 )
 def test_these_commands_import_no_lightning(tmp_path, args):
     args = [arg.format(tmp=tmp_path) for arg in args]
