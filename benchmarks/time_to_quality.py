@@ -205,6 +205,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     args.minutes = int(round(args.minutes * 60))  # seconds from here on
+    args.data_dir = str(Path(args.data_dir).resolve())  # each fit runs in its own folder
     return args
 
 
