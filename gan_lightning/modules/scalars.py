@@ -123,7 +123,6 @@ class TrainingLogs:
         """Log at Lightning's own log steps (the same test its logger connector makes, so no stale value
         is ever sent), and at the epoch's last batch so that epoch means cover every batch."""
         trainer = self.trainer
-        every = trainer.log_every_n_steps
         in_group = self.micro_steps.active  # (batches done before this one, last of the epoch) in a group
         if in_group is not None:
             done, last = in_group
@@ -131,9 +130,7 @@ class TrainingLogs:
             # Batches done before this one: the count Lightning's logger connector tests (public progress).
             done = trainer.fit_loop.epoch_loop.batch_progress.total.completed
             last = batch_idx + 1 == trainer.num_training_batches
-        if every > 0 and (done + 1) % every == 0:
-            return True
-        return last or trainer.should_stop
+        return lightning_logs_at(trainer, done) or last
 
     def log_training_scalars(self) -> None:
         """Read the device-side scalars (one host sync), stop on a non-finite loss, log the window means."""
@@ -160,6 +157,13 @@ class TrainingLogs:
             where = f"step {bad.step} (epoch {bad.epoch}, batch {bad.batch})"
             last = self.scalars.last_finite
             self.guard.stop(attached_trainer(self), bad.name, bad.value, where, last, self.scalars.last_finite_step)
+
+
+def lightning_logs_at(trainer, done: int) -> bool:
+    """Whether Lightning's logger connector sends step values after the batch that follows `done` batches:
+    its own test (every `log_every_n_steps` batches, and when the run is stopping)."""
+    every = trainer.log_every_n_steps
+    return (every > 0 and (done + 1) % every == 0) or trainer.should_stop
 
 
 def _finite(x: float) -> bool:

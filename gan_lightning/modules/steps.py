@@ -21,6 +21,8 @@ from typing import Any
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+from gan_lightning.modules.scalars import lightning_logs_at
+
 
 def _uncount_batch(progress: Any) -> None:
     """Take back the batch Lightning is in the middle of counting (ready and started already, processed
@@ -84,11 +86,9 @@ class MicroSteps:
 
     def _flush(self, module: Any, step: int) -> None:
         values, self._step_values = self._step_values, {}
-        trainer = module.trainer
-        every = trainer.log_every_n_steps
         # Lightning's logger connector sends a batch's step values only at its log steps (not at an epoch's
         # last batch, where the module logs for the epoch means): the same test, on this batch's count.
-        if not values or not ((every > 0 and (step + 1) % every == 0) or trainer.should_stop):
+        if not values or not lightning_logs_at(module.trainer, step):
             return
         # As Lightning's logger connector sends them: each value a tensor of the default dtype, then a
         # Python number (at log steps only, where the scalars were read to the host anyway).
