@@ -24,7 +24,7 @@ from torch import nn
 
 from gan_lightning.checks import attached_trainer, check_data_matches
 from gan_lightning.losses import get_loss, gradient_penalty
-from gan_lightning.metrics.validation import SampleQuality, ValidationMetrics
+from gan_lightning.metrics.validation import VALIDATION_KID_SUBSETS, SampleQuality, ValidationMetrics
 from gan_lightning.modules import optim
 from gan_lightning.modules.ema import ExponentialMovingAverage
 from gan_lightning.modules.infocode import InfoCode
@@ -86,7 +86,13 @@ class GAN(
         self.generator_ema = ExponentialMovingAverage(self.g_modules(), ema) if ema is not None else None
         # Not an nn.Module: the metrics' classifier stays out of state_dict and checkpoints.
         self.quality = (
-            SampleQuality(self.conditional, hp.metric_samples, hp.inception_weights, prd=hp.metrics_prd)
+            SampleQuality(
+                self.conditional,
+                hp.metric_samples,
+                hp.inception_weights,
+                prd=hp.metrics_prd,
+                kid_subsets=VALIDATION_KID_SUBSETS,
+            )
             if hp.metrics
             else None
         )

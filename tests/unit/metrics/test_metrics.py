@@ -216,3 +216,20 @@ def test_files_with_the_old_config_entry_still_load(tmp_path):
     torch.save({"state_dict": blob["state_dict"], "config": {}, "meta": blob["meta"]}, old)
     x = torch.zeros(2, 1, 28, 28)
     torch.testing.assert_close(load_classifier(old)(x), load_classifier()(x))
+
+
+def test_validation_kid_averages_fewer_subsets_to_nearly_the_same_value(digits):
+    from gan_lightning import GAN
+    from gan_lightning.metrics.validation import VALIDATION_KID_SUBSETS
+
+    real, real_y = digits[0][:1000], digits[1][:1000]
+    fake = torch.nn.functional.avg_pool2d(digits[0][1000:], 3, 1, 1)  # blurred digits: a clearly nonzero KID
+    kids = {}
+    for subsets in (VALIDATION_KID_SUBSETS, 100):
+        m = GANMetrics(False, kid_subsets=subsets)
+        m.update_real(real, real_y)
+        m.update_fake(fake)
+        kids[subsets] = m.compute()["kid"]
+    assert kids[100] > 0.05
+    assert kids[VALIDATION_KID_SUBSETS] == pytest.approx(kids[100], rel=0.1)
+    assert GAN(arch="mlp").quality.kid_subsets == VALIDATION_KID_SUBSETS < 100
