@@ -1,8 +1,9 @@
 """Callbacks that show and keep what a run makes: sample grids, a training GIF, latent walks, loss curves,
-W&B sample tables, and the samples of `predict`."""
+W&B sample tables, and the samples of `predict`; and the budget that decides when validation runs."""
 
 from gan_lightning.callbacks.animation import TrainingAnimation
 from gan_lightning.callbacks.best import BestCheckpoint
+from gan_lightning.callbacks.budget import ValidationBudget
 from gan_lightning.callbacks.curves import LossCurves
 from gan_lightning.callbacks.images import ImageGridLogger, ScheduledImages
 from gan_lightning.callbacks.interpolation import LatentInterpolation
@@ -20,4 +21,5 @@ __all__ = [
     "SampleWriter",
     "ScheduledImages",
     "TrainingAnimation",
+    "ValidationBudget",
 ]

@@ -1,5 +1,6 @@
 """Sample-quality metrics inside `fit` (val/* keys, cached real side, best-FID checkpoint) and `evaluate`."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -94,12 +95,15 @@ def test_every_config_keeps_last_and_best_fid_checkpoints():
 
 
 def test_config_run_keeps_a_fresh_last_and_the_best_fid_checkpoint(tmp_path):
-    """3 epochs, validation every 2nd (as configured): last.ckpt holds the final step, best-fid the epoch-2 model."""
+    """3 epochs under the shipped ValidationBudget: the first and the last epoch validate, last.ckpt
+    holds the final step, best-fid the validated epoch with the lowest val/fid."""
     main(
         [
             "fit",
             "--config",
             str(ROOT / "configs" / "gan_dcgan28.yaml"),
+            "--config",
+            str(ROOT / "configs" / "logger" / "csv.yaml"),
             "--trainer.max_epochs=3",
             "--trainer.limit_train_batches=2",  # "=1" would read as 1.0, the whole epoch
             "--trainer.limit_val_batches=2",
@@ -115,7 +119,10 @@ def test_config_run_keeps_a_fresh_last_and_the_best_fid_checkpoint(tmp_path):
     (last,) = (tmp_path / "runs").rglob("last.ckpt")
     (best,) = (tmp_path / "runs").rglob("best-fid-*.ckpt")
     assert torch.load(last, map_location="cpu", weights_only=False)["global_step"] == 3 * 2 * 2  # D + G step per batch
-    assert "epoch=1" in best.name  # the only validated epoch (the second)
+    rows = list(csv.DictReader(next((tmp_path / "runs").rglob("metrics.csv")).open()))
+    fid = {int(r["epoch"]): float(r["val/fid"]) for r in rows if r.get("val/fid")}
+    assert 0 in fid and 2 in fid  # the budget's promises: the first epoch measures, the last is always scored
+    assert f"epoch={min(fid, key=fid.get)}-" in best.name
 
 
 @pytest.fixture(scope="module")
