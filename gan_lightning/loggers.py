@@ -33,7 +33,7 @@ DEFAULT_PROJECT = "gan-lightning"
 _ENV_MODES = {"dryrun": "offline", "run": "online"}  # older spellings of WANDB_MODE
 _MISSING_WANDB = (
     "W&B logger: the `wandb` package is not installed; pip install wandb, "
-    "or log elsewhere with --config configs/logger/tensorboard.yaml (or csv.yaml / none.yaml)"
+    "or log elsewhere with --config logger/tensorboard (or logger/csv, logger/none)"
 )
 
 

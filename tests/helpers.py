@@ -1,7 +1,13 @@
 """Small shared pieces for tests."""
 
+from pathlib import Path
+
 import lightning as L
 from lightning.pytorch.callbacks import Callback
+
+ROOT_CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # the package's gan_lightning/configs, in the clone
+# The system configs (each names a model); defaults.yaml beside them is stacked under every command.
+SYSTEM_CONFIGS = sorted(p for p in ROOT_CONFIGS.glob("*.yaml") if p.name != "defaults.yaml")
 
 
 def tiny_trainer(tmp_path, **kwargs) -> L.Trainer:

@@ -1,10 +1,10 @@
 """`gan-lightning` console script: LightningCLI (fit/validate/test/predict) for GAN models,
 and the `generate`, `evaluate`, `export` and `demo` commands.
 
-gan-lightning fit --config configs/cgan_dcgan28.yaml
-gan-lightning fit --config configs/gan_mlp.yaml --trainer.max_epochs 5 --print_config
-gan-lightning test --config configs/cgan_dcgan28.yaml --ckpt_path last        # metrics on the test split
-gan-lightning predict --config configs/cgan_dcgan28.yaml --ckpt_path last     # samples -> run folder
+gan-lightning fit --config cgan_dcgan28
+gan-lightning fit --config gan_mlp --trainer.max_epochs 5 --print_config
+gan-lightning test --config cgan_dcgan28 --ckpt_path last        # metrics on the test split
+gan-lightning predict --config cgan_dcgan28 --ckpt_path last     # samples -> run folder
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     # the top, so that the commands above start without them.
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-    from gan_lightning.commands.configs import check_config_files, check_one_system
+    from gan_lightning.commands.configs import check_config_files, check_one_system, resolve_config_names
     from gan_lightning.reliability.checkpoints import CheckpointWriteError
     from gan_lightning.reliability.guard import DivergenceError
     from gan_lightning.reliability.runs import find_last_checkpoint
@@ -101,6 +101,11 @@ def main(argv: list[str] | None = None) -> None:
 
     # LightningCLI reads sys.argv itself when args is None (and warns when given both).
     try:
+        args = resolve_config_names(args)  # --config cgan_dcgan28: the shipped file
+        if argv is None:
+            sys.argv[1:] = args
+        else:
+            argv = args
         check_config_files(args)  # an empty, cut or non-YAML --config file: named, before the parser reads it
         check_one_system(args)
         run_cli(argv)

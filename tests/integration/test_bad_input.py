@@ -297,6 +297,12 @@ CASES: list[Case] = [
         r"already exists; pass --overwrite to replace it",
     ),
     Case(
+        "a `--config` name the package does not ship",
+        _fit("--config=cgan_dcgan32"),
+        r"--config: 'cgan_dcgan32' is neither a file nor a config the package ships; shipped: cgan_dcgan28, .*"
+        r"logger/csv, .*recipes/ada, ",
+    ),
+    Case(
         "an empty `--config` file", _fit("--config={tmp}/empty.yaml"), r"--config: '.*empty\.yaml' is empty \(0 bytes\)"
     ),
     Case(

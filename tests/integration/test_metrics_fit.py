@@ -11,7 +11,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 
 from gan_lightning import GAN, ConditionalGAN, MNISTDataModule
 from gan_lightning.commands.cli import main
-from tests.helpers import printed_config, tiny_trainer
+from tests.helpers import SYSTEM_CONFIGS, printed_config, tiny_trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = dict(arch="dcgan", ngf=8, ndf=8, latent_dim=16)
@@ -83,7 +83,7 @@ def test_model_metric_arguments_are_checked_at_the_door(tmp_path):
 
 
 def test_every_config_keeps_last_and_best_fid_checkpoints():
-    for config in sorted((ROOT / "configs").glob("*.yaml")):
+    for config in SYSTEM_CONFIGS:
         cfg = printed_config(config)  # the callbacks come from the shipped defaults stacked under it
         kinds = ("ModelCheckpoint", "BestCheckpoint")
         ckpts = [c["init_args"] for c in cfg["trainer"]["callbacks"] if c["class_path"].endswith(kinds)]

@@ -12,10 +12,10 @@ import yaml
 from lightning.pytorch.strategies import DDPStrategy, SingleDeviceStrategy
 
 from gan_lightning.commands.cli import run_cli
-from tests.helpers import printed_config
+from tests.helpers import SYSTEM_CONFIGS, printed_config
 
 ROOT = Path(__file__).resolve().parents[2]
-SYSTEMS = sorted((ROOT / "configs").glob("*.yaml"))
+SYSTEMS = SYSTEM_CONFIGS
 PRESETS = {p.stem: p for p in sorted((ROOT / "configs" / "trainer").glob("*.yaml"))}
 
 

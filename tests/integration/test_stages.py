@@ -10,9 +10,10 @@ import yaml
 
 from gan_lightning.commands.cli import main, run_cli
 from gan_lightning.commands.generate import generate_images, load_model
+from tests.helpers import SYSTEM_CONFIGS
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml"))
+CONFIGS = SYSTEM_CONFIGS
 TEST_METRICS = {"test/fid", "test/kid", "test/is", "test/modes", "test/kl_uniform"}  # diversity: needs 2 per digit
 
 

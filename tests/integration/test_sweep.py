@@ -8,6 +8,7 @@ import yaml
 from wandb.sdk.launch.sweeps.utils import create_sweep_command, create_sweep_command_args
 
 from gan_lightning.commands.cli import run_cli
+from gan_lightning.commands.configs import resolve_config_names
 
 ROOT = Path(__file__).resolve().parents[2]
 SWEEPS = sorted((ROOT / "configs" / "sweeps").glob("*.yaml"))
@@ -48,9 +49,9 @@ def test_one_trial_trains_and_logs_the_swept_metric(path, tmp_path, monkeypatch)
     assert sweep["method"] in ("grid", "random", "bayes") and sweep["metric"]["goal"] in ("minimize", "maximize")
     values = _trial_values(sweep["parameters"])
     command = _agent_command(sweep, values)
-    assert command[:3] == ["/usr/bin/env", "gan-lightning", "fit"]  # the console script, from the repo root
+    assert command[:3] == ["/usr/bin/env", "gan-lightning", "fit"]  # the console script
     assert "--model.init_args.lr_g=5e-05" in command  # wandb's `--name=value` form, which jsonargparse reads
-    monkeypatch.chdir(ROOT)  # the agent runs in the repository root: the config path is relative to it
+    monkeypatch.chdir(tmp_path)  # the agent may run anywhere: the config is named, not a path
     tiny = [
         "--trainer.max_epochs=1",
         "--trainer.limit_train_batches=2",
@@ -63,7 +64,7 @@ def test_one_trial_trains_and_logs_the_swept_metric(path, tmp_path, monkeypatch)
         "--model.init_args.ngf=8",  # after the trial's values: a smaller net, the same code path
         "--model.init_args.ndf=8",
     ]
-    cli = run_cli([*command[2:], *tiny])
+    cli = run_cli(resolve_config_names([*command[2:], *tiny]))  # what `gan-lightning` does before LightningCLI
     for name, value in values.items():  # every swept value reached the run's config
         node = cli.config["fit"]
         for part in name.split("."):

@@ -27,7 +27,7 @@ def test_credentials_come_from_the_environment_or_netrc(no_credentials, monkeypa
 
 def test_missing_wandb_package_is_a_one_line_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "wandb", None)  # makes `import wandb` fail
-    with pytest.raises(ModuleNotFoundError, match=r"pip install wandb, or log elsewhere with --config configs/logger"):
+    with pytest.raises(ModuleNotFoundError, match=r"pip install wandb, or log elsewhere with --config logger/"):
         WandbLogger()
 
 

@@ -1,14 +1,15 @@
-"""Stacked --config files: one system config, any number of presets; two system configs are refused."""
+"""Stacked --config files: files or shipped names; one system config, any number of presets; two system
+configs are refused."""
 
 from pathlib import Path
 
 import pytest
 
-from gan_lightning.commands.configs import check_one_system, config_files
+from gan_lightning.commands.configs import SHIPPED, check_one_system, config_files, resolve_config_names, shipped_names
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIGS = ROOT / "configs"
-SYSTEMS = sorted(CONFIGS.glob("*.yaml"))
+SYSTEMS = sorted(p for p in CONFIGS.glob("*.yaml") if p.name != "defaults.yaml")  # defaults: stacked first
 PRESETS = sorted(p for folder in ("logger", "trainer", "recipes") for p in (CONFIGS / folder).glob("*.yaml"))
 
 
@@ -37,3 +38,31 @@ def test_unreadable_files_are_left_to_the_parser(tmp_path):
     (tmp_path / "bad.yaml").write_text("model: [unclosed\n")
     check_one_system(["fit", "--config", str(CONFIGS / "gan_mlp.yaml"), "--config", str(tmp_path / "bad.yaml")])
     check_one_system(["fit", "--config", str(tmp_path / "missing.yaml")])
+
+
+def test_the_clone_s_configs_folder_is_the_shipped_one():
+    assert CONFIGS.resolve() == SHIPPED.resolve()  # one set of files: paths in a clone, names anywhere
+    names = shipped_names()
+    assert {p.stem for p in SYSTEMS} | {f"{p.parent.name}/{p.stem}" for p in PRESETS} <= set(names)
+    assert "defaults" not in names and not [n for n in names if n.startswith("sweeps/")]  # not Lightning configs
+
+
+def test_names_become_the_shipped_files_and_everything_else_stays(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # not the clone: a pip-installed user's folder
+    (tmp_path / "mine.yaml").write_text("trainer: {max_epochs: 1}\n")
+    args = ["fit", "--config", "cgan_dcgan28", "--config=logger/csv", "--config", "mine.yaml",
+            "--config={trainer: {max_epochs: 2}}", "--trainer.max_epochs=3"]  # fmt: skip
+    resolved = resolve_config_names(args)
+    assert (
+        resolved[2] == str(SHIPPED / "cgan_dcgan28.yaml")
+        and resolved[3] == f"--config={SHIPPED / 'logger' / 'csv.yaml'}"
+    )
+    assert resolved[4:] == args[4:]  # a file, inline YAML and other flags untouched
+    (tmp_path / "cgan_dcgan28").write_text("model: {}\n")
+    assert resolve_config_names(["--config", "cgan_dcgan28"]) == ["--config", "cgan_dcgan28"]  # a file wins
+
+
+def test_an_unknown_name_is_one_line_listing_the_shipped_ones():
+    with pytest.raises(ValueError, match=r"^--config: 'recipes/adaa' is neither a file nor a config the package "
+                       r"ships; shipped: cgan_dcgan28, .*recipes/ada, "):  # fmt: skip
+        resolve_config_names(["fit", "--config", "recipes/adaa"])
