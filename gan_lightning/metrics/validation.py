@@ -102,22 +102,3 @@ class SampleQuality:
             self.real_cached = True
         self.metrics.reset_fake()
         return {k: v for k, v in values.items() if k not in ("n_real", "n_fake")}
-
-
-class ValidationMetrics:
-    """A GAN module's validation hooks over its `quality` (a `SampleQuality`, or None when ``metrics`` is
-    off); mixed into `GAN` before `LightningModule` so these override its defaults."""
-
-    quality: SampleQuality | None
-
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        if self.quality is not None:
-            self.quality.step(self, batch)
-
-    def on_validation_epoch_start(self) -> None:
-        if self.quality is not None:
-            self.quality.start(self)
-
-    def on_validation_epoch_end(self) -> None:
-        if self.quality is not None:  # values are already reduced over ranks: no sync_dist
-            self.log_dict({f"val/{k}": float(v) for k, v in self.quality.end(self).items()})

@@ -24,7 +24,7 @@ from torch import nn
 
 from gan_lightning.checks import attached_trainer, check_data_matches
 from gan_lightning.losses import get_loss, gradient_penalty
-from gan_lightning.metrics.validation import VALIDATION_KID_SUBSETS, SampleQuality, ValidationMetrics
+from gan_lightning.metrics.validation import VALIDATION_KID_SUBSETS, SampleQuality
 from gan_lightning.modules import optim
 from gan_lightning.modules.ema import ExponentialMovingAverage
 from gan_lightning.modules.infocode import InfoCode
@@ -38,7 +38,7 @@ from gan_lightning.modules.strategies import check_ddp
 from gan_lightning.modules.techniques import QualityTechniques
 from gan_lightning.nets import build_nets, spectral_normalize
 from gan_lightning.noise import draw_noise
-from gan_lightning.reliability.checkpoints import CheckedLoading, check_compatible
+from gan_lightning.reliability.checkpoints import check_checkpoint_file, check_compatible
 from gan_lightning.reliability.guard import NonFiniteGuard
 from gan_lightning.reliability.resume import RNG_KEY, RNGState, start_next_epoch_after_last_batch
 from gan_lightning.sharing.hub import HubMixin
@@ -48,9 +48,7 @@ class GAN(
     SpeedSwitches,
     QualityTechniques,
     TrainingLogs,
-    ValidationMetrics,
     EvaluationStages,
-    CheckedLoading,
     HubMixin,
     GANSettings,
 ):
@@ -288,6 +286,19 @@ class GAN(
         opt.step()
         return True
 
+    # -- validation: the sample metrics of `self.quality` (metrics/validation.py), when `metrics` is on --
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        if self.quality is not None:
+            self.quality.step(self, batch)  # real digits (B, C, H, W), labels (B,)
+
+    def on_validation_epoch_start(self) -> None:
+        if self.quality is not None:
+            self.quality.start(self)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.quality is not None:  # values are already reduced over ranks: no sync_dist
+            self.log_dict({f"val/{k}": float(v) for k, v in self.quality.end(self).items()})
+
     # -- fit-level hooks: the data and the strategy must suit the model; checkpoints; resume ----------
     def on_fit_start(self) -> None:
         check_data_matches(self.hparams, getattr(self.trainer, "datamodule", None))
@@ -304,6 +315,17 @@ class GAN(
             self.check_finite()
         checkpoint[RNG_KEY] = self.rng.state_dict()
         self.save_technique_state(checkpoint)
+
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path: Any, *args: Any, **kwargs: Any) -> GAN:
+        """Lightning's loader, after checking the file exists, is a checkpoint, and holds this kind of model.
+
+        Raises:
+            CheckpointError: no file at `checkpoint_path`, not a checkpoint, another kind of model, or
+                `kwargs` that change a structural setting (a ValueError: one line naming it).
+        """
+        check_checkpoint_file(cls, checkpoint_path, kwargs)
+        return super().load_from_checkpoint(checkpoint_path, *args, **kwargs)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Before the weights load: a checkpoint of another model fails naming the setting, not a shape.

@@ -196,20 +196,16 @@ def _norm(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value  # YAML lists vs tuples
 
 
-class CheckedLoading:
-    """`load_from_checkpoint` that checks the file first; mixed into `GAN` before `LightningModule`."""
+def check_checkpoint_file(cls: type, checkpoint_path: Any, overrides: dict[str, Any]) -> None:
+    """What `GAN.load_from_checkpoint` checks before Lightning loads: the file exists, is a checkpoint, holds
+    a `cls` model, and `overrides` (its keyword arguments) change no structural setting. A file object
+    is Lightning's to read.
 
-    @classmethod
-    def load_from_checkpoint(cls, checkpoint_path, *args: Any, **kwargs: Any):
-        """Lightning's loader, after checking the file exists, is a checkpoint, and holds this kind of model.
-
-        Raises:
-            CheckpointError: no file at `checkpoint_path`, not a checkpoint, another kind of model, or
-                `kwargs` that change a structural setting (a ValueError: one line naming it).
-        """
-        if isinstance(checkpoint_path, (str, Path)):
-            checkpoint = read_checkpoint(checkpoint_path)
-            check_model_kind(cls, checkpoint, where=f"checkpoint {str(checkpoint_path)!r}")
-            # Lightning merges keyword overrides into the saved hyperparameters: compare before it does.
-            check_hparams(checkpoint.get("hyper_parameters") or {}, kwargs)
-        return super().load_from_checkpoint(checkpoint_path, *args, **kwargs)
+    Raises:
+        CheckpointError: one line naming the file and what is wrong (a ValueError).
+    """
+    if isinstance(checkpoint_path, (str, Path)):
+        checkpoint = read_checkpoint(checkpoint_path)
+        check_model_kind(cls, checkpoint, where=f"checkpoint {str(checkpoint_path)!r}")
+        # Lightning merges keyword overrides into the saved hyperparameters: compare before it does.
+        check_hparams(checkpoint.get("hyper_parameters") or {}, overrides)
