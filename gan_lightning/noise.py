@@ -3,7 +3,7 @@ trick (`truncate`), the angle a discrete choice is read off (`noise_angle`), and
 a self-conditioned model's clusters are (`arc_of`, `into_arcs`: a sample's cluster, noise inside one).
 
 `gan-lightning generate` draws through here before (or without) loading any LightningModule; the GAN
-modules' sampling path (`gan_lightning.modules.stages`) draws the same numbers, which
+modules' sampling path (`GAN.sample` / `GAN.decode`) draws the same numbers, which
 `tests/unit/commands/test_fast_start.py` holds.
 """
 

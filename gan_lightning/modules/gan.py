@@ -8,7 +8,7 @@ on generator progress reads `self.g_steps` instead.
 Where the rest lives: nets from `gan_lightning.nets.build_nets`; optimizers and learning-rate
 schedules in `modules/optim.py`; augmentation, R1, LeCam and top-k in `modules/techniques.py`;
 logging and the divergence check in `modules/scalars.py` (`gan_lightning.reliability.guard`); validation
-metrics in `metrics/validation.py`; test/predict in `modules/stages.py`; speed switches in
+metrics in `metrics/validation.py` (held as `quality`); speed switches in
 `gan_lightning.modules.speed`; InfoGAN's code in `modules/infocode.py`; DDP in
 `gan_lightning.modules.strategies`; checkpoint checks in `gan_lightning.reliability.checkpoints`; the
 random streams of a resume in `gan_lightning.reliability.resume`.
@@ -32,7 +32,6 @@ from gan_lightning.modules.optim import frozen
 from gan_lightning.modules.scalars import TrainingLogs, TrainingScalars
 from gan_lightning.modules.settings import GANSettings
 from gan_lightning.modules.speed import SpeedSwitches
-from gan_lightning.modules.stages import EvaluationStages
 from gan_lightning.modules.steps import MicroSteps
 from gan_lightning.modules.strategies import check_ddp
 from gan_lightning.modules.techniques import QualityTechniques
@@ -48,7 +47,6 @@ class GAN(
     SpeedSwitches,
     QualityTechniques,
     TrainingLogs,
-    EvaluationStages,
     HubMixin,
     GANSettings,
 ):
@@ -146,7 +144,7 @@ class GAN(
     def d_parameters(self) -> list[nn.Parameter]:
         return [p for m in self.d_modules() for p in m.parameters()]
 
-    # -- the pieces training and sampling share (the sampling path itself: modules/stages.py) ----
+    # -- the pieces training and sampling share (the sampling path itself: below, `decode`) ----------
     def sample_z(self, n: int, generator: torch.Generator | None = None, truncation: float = 1.0) -> torch.Tensor:
         """Noise (n, latent_dim) on the model's device; `truncation` < 1 pulls it toward its mean (`truncate`)."""
         return draw_noise(n, self.hparams, generator, self.device, truncation)  # (n, latent_dim)
@@ -285,6 +283,62 @@ class GAN(
         self.manual_backward(loss)
         opt.step()
         return True
+
+    # -- sampling: every image the project shows (grids, metrics, generate, export, predict) is drawn by
+    # `decode`: eval mode, no grad, the EMA generator when kept. The noise and the truncation trick of the
+    # sampling commands are in gan_lightning.noise (training never truncates) ------------------------
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        labels: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+        truncation: float = 1.0,
+    ) -> torch.Tensor:
+        """`n` images (n, C, H, W) in [-1, 1] in eval mode; pass a `torch.Generator` to reproduce them
+        and `truncation` < 1 for more typical digits (see `gan_lightning.noise.truncate`)."""
+        if labels is not None:
+            raise ValueError("labels: an unconditional GAN takes no labels; use a ConditionalGAN checkpoint")
+        return self.decode(self.sample_z(n, generator, truncation), None)
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Images (n, C, H, W) from given noise (n, latent_dim) [and labels (n,)]: eval mode, no grad,
+        the averaged generator when the model keeps one. Grids, metrics and export all draw through here."""
+        g = self.generator_ema.module if self.generator_ema is not None else self.g_modules()
+        modes = [(m, m.training) for m in g.modules()]  # g may be a fresh ModuleDict: record its members
+        g.eval()
+        try:
+            return self.generate(z, labels, g)
+        finally:
+            for m, training in modes:
+                m.training = training
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The sampling path: images (n, C, H, W) in [-1, 1] from noise (n, latent_dim) [and labels (n,)],
+        drawn like every sample the project shows (eval mode, no grad, the EMA generator if kept)."""
+        return self.decode(z, labels)
+
+    # -- test: the project's metrics on the test split, whatever `metrics` says (that switch only saves
+    # validation time); a fresh scorer per run, so the real side is the split this run serves ---------
+    def on_test_epoch_start(self) -> None:
+        hp = self.hparams
+        self._test_quality = SampleQuality(self.conditional, hp.metric_samples, hp.inception_weights, stage="test")
+        self._test_quality.start(self)
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._test_quality.step(self, batch)  # real digits (B, C, H, W), labels (B,)
+
+    def on_test_epoch_end(self) -> None:
+        values = self._test_quality.end(self)  # already reduced over ranks
+        self.log_dict({f"test/{k}": float(v) for k, v in values.items()})
+
+    # -- predict: batches of (index, z, labels) from MNISTDataModule.predict_dataloader (the noise and digits
+    # `generate` draws for the same seed) through forward; the SampleWriter callback writes them ------
+    def predict_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> dict[str, torch.Tensor]:
+        index, z, labels = batch  # (B,), (B, latent_dim), (B,) (-1: unconditional)
+        images = self(z.to(self.dtype), labels if self.conditional else None)  # (B, C, H, W) in [-1, 1]
+        return {"index": index, "images": images.float(), "labels": labels}
 
     # -- validation: the sample metrics of `self.quality` (metrics/validation.py), when `metrics` is on --
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
