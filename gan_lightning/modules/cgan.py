@@ -136,8 +136,8 @@ class ConditionalGAN(GAN):
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.d_proj is None:
             return self.discriminator(x, self.d_label(labels))
-        features = self.discriminator.features(self.packed(x))  # (B, F); (B/pack, F) packed
-        return self.discriminator.head(features).squeeze(1) + self.d_proj(features, labels, self._pack)  # (B,)
+        features = self.discriminator.features(self.techniques.packed(x))  # (B, F); (B/pack, F) packed
+        return self.discriminator.head(features).squeeze(1) + self.d_proj(features, labels, self.techniques.pack)
 
     def score(
         self, x: torch.Tensor, labels: torch.Tensor | None, real: bool

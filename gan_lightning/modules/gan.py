@@ -34,7 +34,7 @@ from gan_lightning.modules.settings import GANSettings
 from gan_lightning.modules.speed import SpeedSwitches
 from gan_lightning.modules.steps import MicroSteps
 from gan_lightning.modules.strategies import check_ddp
-from gan_lightning.modules.techniques import QualityTechniques
+from gan_lightning.modules.techniques import TECHNIQUE_KEY, Techniques
 from gan_lightning.nets import build_nets, spectral_normalize
 from gan_lightning.noise import draw_noise
 from gan_lightning.reliability.checkpoints import check_checkpoint_file, check_compatible
@@ -45,7 +45,6 @@ from gan_lightning.sharing.hub import HubMixin
 
 class GAN(
     SpeedSwitches,
-    QualityTechniques,
     TrainingLogs,
     HubMixin,
     GANSettings,
@@ -106,7 +105,7 @@ class GAN(
         self._step_of_d = 0
         self.rng = RNGState()
         self.micro_steps = MicroSteps()  # several steps per Lightning batch (data.steps_per_batch)
-        self.build_techniques(self.technique_policy)
+        self.techniques = Techniques(hp, self.technique_policy)  # augmentation, R1, LeCam, GP, top-k, packing
 
     def _read_counters(self) -> None:
         self._g_steps = int(self.g_steps)  # once per load_state_dict, never in the training loop
@@ -173,7 +172,7 @@ class GAN(
         return net(z, self.info_code.g_input(codes))
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.discriminator(self.packed(x))
+        return self.discriminator(self.techniques.packed(x))
 
     def score(
         self, x: torch.Tensor, labels: torch.Tensor | None, real: bool
@@ -220,9 +219,9 @@ class GAN(
         self, opt: Any, real: torch.Tensor, labels: torch.Tensor, fake: torch.Tensor, fake_labels: torch.Tensor | None
     ) -> torch.Tensor | None:
         """One D update. Returns (d_loss, mean D(x), mean D(G(z))) (3,) on the device; None if skipped."""
-        step = self.global_step
+        step, techniques = self.global_step, self.techniques
         with frozen(self._g_params):
-            real_in, fake_in, r1_now = self.d_inputs(real), self.d_inputs(fake), self.r1_due()
+            real_in, fake_in, r1_now = techniques.d_inputs(real), techniques.d_inputs(fake), techniques.r1_due()
             if r1_now:  # R1 differentiates D at the (augmented) real images it scores
                 real_in = real_in.detach().requires_grad_(True)
             d_real, class_loss = self.score(real_in, labels, real=True)  # (B,) logits; the CGAN's class term
@@ -231,13 +230,13 @@ class GAN(
             for term in (class_loss, fake_term):
                 if term is not None:
                     d_loss = d_loss + term
-            if self._gp_weight > 0:  # the penalty's points carry the real batch's labels
+            if techniques.gp_weight > 0:  # the penalty's points carry the real batch's labels
                 penalty = gradient_penalty(lambda x: self.discriminate(x, labels), real, fake)
-                d_loss = d_loss + self._gp_weight * penalty
-            d_loss = self.add_d_regularizers(d_loss, d_real, d_fake, real_in, r1_now)
+                d_loss = d_loss + techniques.gp_weight * penalty
+            d_loss = techniques.add_d_regularizers(d_loss, d_real, d_fake, real_in, r1_now)
             if not self.apply_loss(opt, d_loss):
                 return None
-        self.after_d_step(d_real, d_fake)
+        techniques.after_d_step(d_real, d_fake)
         self._step_of_d = step
         probs = torch.sigmoid(torch.stack([d_real.detach(), d_fake.detach()]).float()).mean(1)  # (2,) D(x), D(G(z))
         return torch.cat([d_loss.detach().float().reshape(1), probs])
@@ -245,8 +244,8 @@ class GAN(
     def generator_step(self, opt: Any, fake: torch.Tensor, fake_labels: torch.Tensor | None) -> torch.Tensor | None:
         """One G update on the fakes of the D step, D frozen; then the EMA. Returns g_loss; None if skipped."""
         with frozen(self._d_params):
-            scores, class_loss = self.score(self.d_inputs(fake), fake_labels, real=False)  # (B,)
-            g_loss = self.loss_fn.g_loss(self.top_k(scores))
+            scores, class_loss = self.score(self.techniques.d_inputs(fake), fake_labels, real=False)  # (B,)
+            g_loss = self.loss_fn.g_loss(self.techniques.top_k(scores, self.current_epoch))
             if class_loss is not None:
                 g_loss = g_loss + class_loss
             if not self.apply_loss(opt, g_loss):
@@ -273,6 +272,15 @@ class GAN(
                 return
             name, on_step, on_epoch = epoch_name, False, True
         super().log(name, value, *args, on_step=on_step, on_epoch=on_epoch, **kwargs)
+
+    def log_technique_scalars(self) -> None:
+        """At log steps only: the adaptive augmentation's p and its signal; the code head's cross-entropy and
+        accuracy on fakes (``info_codes``)."""
+        values = dict(self.techniques.scalars())
+        if self.info_code is not None:
+            values.update(self.info_code.window_means())
+        for key, value in values.items():
+            self.log(key, value, on_step=True, on_epoch=False)
 
     def apply_loss(self, opt: Any, loss: torch.Tensor) -> bool:
         """backward + optimizer step (Lightning's, so precision plugins and hooks apply); False if the
@@ -360,15 +368,18 @@ class GAN(
         datamodule = getattr(self.trainer, "datamodule", None)
         MicroSteps.adapt_trainer(self.trainer, getattr(datamodule, "steps_per_batch", 1))
         batch_size = getattr(datamodule, "batch_size", None)
-        if self._pack > 1 and batch_size is not None and batch_size % self._pack:
-            raise ValueError(f"pack: data.batch_size must be a multiple of pack ({self._pack}), got {batch_size}")
+        pack = self.techniques.pack
+        if pack > 1 and batch_size is not None and batch_size % pack:
+            raise ValueError(f"pack: data.batch_size must be a multiple of pack ({pack}), got {batch_size}")
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # The deferred divergence check runs before anything is written: a diverged state is never saved.
         if self.guard.on_nonfinite == "stop":
             self.check_finite()
         checkpoint[RNG_KEY] = self.rng.state_dict()
-        self.save_technique_state(checkpoint)
+        state = self.techniques.checkpoint_state()
+        if state:
+            checkpoint[TECHNIQUE_KEY] = state
 
     @classmethod
     def load_from_checkpoint(cls, checkpoint_path: Any, *args: Any, **kwargs: Any) -> GAN:
@@ -385,7 +396,7 @@ class GAN(
         # Before the weights load: a checkpoint of another model fails naming the setting, not a shape.
         check_compatible(self, checkpoint, resume=attached_trainer(self) is not None)
         self.rng.load_state_dict(checkpoint.get(RNG_KEY))
-        self.load_technique_state(checkpoint)
+        self.techniques.load_checkpoint_state(checkpoint.get(TECHNIQUE_KEY) or {})
 
     def on_train_start(self) -> None:
         super().on_train_start()

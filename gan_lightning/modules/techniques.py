@@ -2,8 +2,8 @@
 InfoGAN's categorical code (`modules/infocode.py`) and PacGAN's packing.
 
 `check_technique_args` validates their arguments (every switch is off by default, and a setting
-that only tunes a switch that is off is refused rather than ignored); `QualityTechniques` is the
-part of the model that applies them in the training step. The maths live in
+that only tunes a switch that is off is refused rather than ignored); `Techniques` is the part the
+model holds (``self.techniques``) that applies them in the training step. The maths live in
 `gan_lightning.nets.augment` and `gan_lightning.losses`.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
 
 from gan_lightning.checks import check_bool, check_interval, check_nonnegative, check_positive, check_positive_int
 from gan_lightning.losses import LeCamAnchors, lecam_penalty, r1_penalty, topk_count
@@ -145,88 +146,92 @@ def check_technique_args(
     return policy
 
 
-class QualityTechniques:
-    """The techniques' part of the training step; mixed into `GAN` (reads its hparams, sets device state).
+class Techniques(nn.Module):
+    """The quality techniques of the training step, one part `GAN` holds by name (``self.techniques``):
+    augmentation of what D sees (DiffAugment, ADA), the lazy R1 penalty, LeCam, WGAN-GP's weight, top-k
+    and packing, each off unless its setting turns it on.
 
-    Everything here is plain host arithmetic or device tensors: no host sync in the hot path."""
+    Its state is device tensors (the augmentation's p, the LeCam anchors: non-persistent buffers, so the
+    model's `state_dict` is the same with or without techniques) and host counts; a resume gets it back
+    through the checkpoint (`checkpoint_state`). No host sync in the hot path.
 
-    def build_techniques(self, policy: tuple[str, ...]) -> None:
-        hp = self.hparams
-        self.d_augment = (
+    Args:
+        hp: the model's settings (`GANSettings`): the technique arguments are read once, here.
+        policy: the augmentation transforms `check_technique_args` settled on (empty: none).
+    """
+
+    def __init__(self, hp: Any, policy: tuple[str, ...]) -> None:
+        super().__init__()
+        self.augment = (
             AdaptiveAugment(policy, hp.augment_p, hp.ada_target, hp.ada_interval, hp.ada_kimg) if policy else None
         )
         self.lecam = LeCamAnchors(hp.lecam_decay) if hp.lecam_weight > 0 else None
         # Plain copies: the hot path reads no hparams dictionary.
-        self._gp_weight = float(hp.gp_weight)
-        self._r1 = (float(hp.r1_gamma), int(hp.r1_every))
-        self._lecam_weight = float(hp.lecam_weight)
-        self._topk = None if hp.topk_decay is None else (float(hp.topk_decay), float(hp.topk_min))
-        self._d_updates = 0  # D steps taken by this process: the lazy R1 schedule (a host count)
-        self._pack = int(hp.pack)
+        self.gp_weight = float(hp.gp_weight)
+        self.r1 = (float(hp.r1_gamma), int(hp.r1_every))
+        self.lecam_weight = float(hp.lecam_weight)
+        self.topk = None if hp.topk_decay is None else (float(hp.topk_decay), float(hp.topk_min))
+        self.d_updates = 0  # D steps taken by this process: the lazy R1 schedule (a host count)
+        self.pack = int(hp.pack)
 
     def d_inputs(self, x: torch.Tensor) -> torch.Tensor:
         """What D sees of images (B, C, H, W): augmented when ``augment`` is on (real and fake alike)."""
-        return x if self.d_augment is None else self.d_augment(x)
+        return x if self.augment is None else self.augment(x)
 
     def r1_due(self) -> bool:
-        gamma, every = self._r1
-        return gamma > 0 and self._d_updates % every == 0
+        gamma, every = self.r1
+        return gamma > 0 and self.d_updates % every == 0
 
     def add_d_regularizers(
         self, d_loss: torch.Tensor, d_real: torch.Tensor, d_fake: torch.Tensor, real_in: torch.Tensor, r1_now: bool
     ) -> torch.Tensor:
         """d_loss + the lazy R1 penalty (when due) + the LeCam term (when on)."""
         if r1_now:
-            gamma, every = self._r1
+            gamma, every = self.r1
             d_loss = d_loss + (gamma / 2 * every) * r1_penalty(d_real, real_in)
         if self.lecam is not None:
-            d_loss = d_loss + self._lecam_weight * lecam_penalty(d_real, d_fake, self.lecam.real, self.lecam.fake)
+            d_loss = d_loss + self.lecam_weight * lecam_penalty(d_real, d_fake, self.lecam.real, self.lecam.fake)
         return d_loss
 
     def after_d_step(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> None:
         """Device-side bookkeeping after a D update: LeCam anchors, the adaptive augmentation signal."""
-        self._d_updates += 1
+        self.d_updates += 1
         if self.lecam is not None:
             self.lecam.update(d_real, d_fake)
-        if self.d_augment is not None and self.d_augment.adaptive:
+        if self.augment is not None and self.augment.adaptive:
             world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
-            self.d_augment.observe(d_real, _all_reduce_sum if world > 1 else None, world)
+            self.augment.observe(d_real, _all_reduce_sum if world > 1 else None, world)
 
-    def top_k(self, scores: torch.Tensor) -> torch.Tensor:
-        """The generator's scores (B,) to learn from: all, or the k highest (``topk_decay``)."""
-        if self._topk is None:
+    def top_k(self, scores: torch.Tensor, epoch: int) -> torch.Tensor:
+        """The generator's scores (B,) to learn from in `epoch`: all, or the k highest (``topk_decay``)."""
+        if self.topk is None:
             return scores
-        k = topk_count(scores.shape[0], self.current_epoch, *self._topk)
+        k = topk_count(scores.shape[0], epoch, *self.topk)
         return scores if k == scores.shape[0] else scores.topk(k).values
 
     def packed(self, x: torch.Tensor) -> torch.Tensor:
         """What D's input layer takes: images (B, C, H, W), or with ``pack`` m, packs (B/m, m*C, H, W)."""
-        return x if self._pack == 1 else pack_images(x, self._pack)
+        return x if self.pack == 1 else pack_images(x, self.pack)
 
-    def log_technique_scalars(self) -> None:
-        """At log steps only: the adaptive augmentation probability and its overfitting signal; the
-        code head's cross-entropy and accuracy on fakes (``info_codes``)."""
-        if self.d_augment is not None and self.d_augment.adaptive:
-            self.log("train/aug_p", self.d_augment.p, on_step=True, on_epoch=False)
-            self.log("train/ada_rt", self.d_augment.signal, on_step=True, on_epoch=False)
-        if self.info_code is not None:
-            for key, value in self.info_code.window_means().items():
-                self.log(key, value, on_step=True, on_epoch=False)
+    def scalars(self) -> dict[str, torch.Tensor]:
+        """What the model logs at log steps: the adaptive augmentation probability and its overfitting signal."""
+        if self.augment is None or not self.augment.adaptive:
+            return {}
+        return {"train/aug_p": self.augment.p, "train/ada_rt": self.augment.signal}
 
-    def save_technique_state(self, checkpoint: dict[str, Any]) -> None:
+    def checkpoint_state(self) -> dict[str, Any]:
+        """The adaptive p and the LeCam anchors, for the checkpoint (empty when neither is on)."""
         state = {}
-        if self.d_augment is not None and self.d_augment.adaptive:
-            state["augment"] = self.d_augment.state()
+        if self.augment is not None and self.augment.adaptive:
+            state["augment"] = self.augment.state()
         if self.lecam is not None:
             state["lecam"] = self.lecam.state()
-        if state:
-            checkpoint[TECHNIQUE_KEY] = state
+        return state
 
-    def load_technique_state(self, checkpoint: dict[str, Any]) -> None:
-        """The adaptive p and LeCam anchors of a resumed run (what the model has no use for is left)."""
-        state = checkpoint.get(TECHNIQUE_KEY) or {}
-        if "augment" in state and self.d_augment is not None and self.d_augment.adaptive:
-            self.d_augment.load_state(state["augment"])
+    def load_checkpoint_state(self, state: dict[str, Any]) -> None:
+        """The adaptive p and LeCam anchors of a resumed run (what this model has no use for is left)."""
+        if "augment" in state and self.augment is not None and self.augment.adaptive:
+            self.augment.load_state(state["augment"])
         if "lecam" in state and self.lecam is not None:
             self.lecam.load_state(state["lecam"])
 

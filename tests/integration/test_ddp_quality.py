@@ -34,12 +34,12 @@ def _worker(rank: int, port: int, root: str) -> None:
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
     )  # fmt: skip
     trainer.fit(model, MNISTDataModule(data_dir=f"{root}/data", download=False, batch_size=16))
-    state = {"p": model.d_augment.p.clone(), "rt": model.d_augment.signal.clone()}
+    state = {"p": model.techniques.augment.p.clone(), "rt": model.techniques.augment.signal.clone()}
     # A probe the ranks disagree on: rank 0's D accepts all its reals, rank 1's rejects all. Reduced
     # over the ranks r_t is 0 on both; a rank-local signal would be +1 and -1.
-    model.d_augment.interval = 1
-    model.after_d_step(torch.full((8,), 1.0 if rank == 0 else -1.0), torch.zeros(8))
-    state["probe_rt"] = model.d_augment.signal.clone()
+    model.techniques.augment.interval = 1
+    model.techniques.after_d_step(torch.full((8,), 1.0 if rank == 0 else -1.0), torch.zeros(8))
+    state["probe_rt"] = model.techniques.augment.signal.clone()
     state["params"] = {k: v.detach().clone() for k, v in model.named_parameters()}
     torch.save(state, f"{root}/rank{rank}.pt")
 

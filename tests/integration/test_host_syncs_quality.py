@@ -32,7 +32,11 @@ def test_no_host_sync_with_every_technique_on(tmp_path):
     with reads:
         cli.trainer.fit(cli.model, cli.datamodule)
 
-    assert cli.model.d_augment.adaptive and cli.model.lecam is not None and cli.model._d_updates == batches
+    assert (
+        cli.model.techniques.augment.adaptive
+        and cli.model.techniques.lecam is not None
+        and cli.model.techniques.d_updates == batches
+    )
     log_batches = {i for i in range(batches) if (i + 1) % every == 0}
     steady = range(plain.WARMUP, batches - 1)
     between = {i: reads.counts[i] for i in steady if i not in log_batches and reads.counts.get(i)}

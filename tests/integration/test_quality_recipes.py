@@ -15,7 +15,7 @@ def test_recipe_builds(system, recipe, tmp_path):
     system_yaml, recipe_yaml = ROOT / "configs" / f"{system}.yaml", ROOT / "configs" / "recipes" / f"{recipe}.yaml"
     args = ["--config", str(system_yaml), "--config", str(recipe_yaml), "--trainer.logger=false"]
     cli = run_cli([*args, f"--trainer.default_root_dir={tmp_path}", "--data.download=false"], run=False)
-    augment = cli.model.d_augment
+    augment = cli.model.techniques.augment
     assert augment.policy == ("translation", "cutout")
     assert augment.adaptive == (recipe == "ada")
     assert cli.model.hparams.ema_decay == 0.999  # the system's own settings stay

@@ -27,21 +27,21 @@ def test_every_technique_trains_together_and_is_saved(tmp_path, tiny_dm):
     for key in ("train/d_class", "train/g_class"):  # the class terms' window means (class_weight)
         assert torch.isfinite(logged[key]) and logged[key] > 0
     assert 0 <= logged["train/d_class_acc"] <= 1
-    assert model.d_augment.p.item() > 0  # it moved (D is sure of the reals early on) ...
-    assert model.lecam.real.item() != 0  # ... and so did the anchors
-    assert model._d_updates == 8
+    assert model.techniques.augment.p.item() > 0  # it moved (D is sure of the reals early on) ...
+    assert model.techniques.lecam.real.item() != 0  # ... and so did the anchors
+    assert model.techniques.d_updates == 8
 
     path = tmp_path / "all.ckpt"
     trainer.save_checkpoint(path)
     saved = torch.load(path, map_location="cpu", weights_only=True)[TECHNIQUE_KEY]
-    assert saved["augment"]["p"].item() == pytest.approx(model.d_augment.p.item())
-    assert saved["lecam"]["fake"].item() == pytest.approx(model.lecam.fake.item())
+    assert saved["augment"]["p"].item() == pytest.approx(model.techniques.augment.p.item())
+    assert saved["lecam"]["fake"].item() == pytest.approx(model.techniques.lecam.fake.item())
     loaded = ConditionalGAN.load_from_checkpoint(path)
-    assert loaded.d_augment.p.item() == pytest.approx(model.d_augment.p.item())
-    assert loaded.lecam.real.item() == pytest.approx(model.lecam.real.item())
+    assert loaded.techniques.augment.p.item() == pytest.approx(model.techniques.augment.p.item())
+    assert loaded.techniques.lecam.real.item() == pytest.approx(model.techniques.lecam.real.item())
     # The state is not in state_dict: the checkpoint also loads into a model with the techniques off.
     plain = ConditionalGAN.load_from_checkpoint(path, **{k: v for k, v in _off().items()})
-    assert plain.d_augment is None and plain.lecam is None
+    assert plain.techniques.augment is None and plain.techniques.lecam is None
 
 
 def _off() -> dict:

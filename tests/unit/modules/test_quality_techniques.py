@@ -1,7 +1,5 @@
 """R1, LeCam, top-k, augmentation in the training step, and conditional BatchNorm: each a switch that works."""
 
-from unittest.mock import PropertyMock, patch
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -54,33 +52,42 @@ def test_topk_count_decays_per_epoch_to_its_floor(epoch, decay, floor, k):
 def test_generator_learns_from_the_fakes_d_scores_highest():
     model = GAN(topk_decay=0.5, topk_min=0.25, **TINY)
     scores = torch.tensor([0.1, 5.0, -2.0, 3.0])
-    assert model.top_k(scores) is scores  # epoch 0: all of them
-    with patch.object(GAN, "current_epoch", new_callable=PropertyMock, return_value=1):
-        assert model.top_k(scores).tolist() == [5.0, 3.0]  # epoch 1: the better half
-    with patch.object(GAN, "current_epoch", new_callable=PropertyMock, return_value=5):
-        assert model.top_k(scores).tolist() == [5.0]  # the floor: a quarter
-    assert GAN(**TINY).top_k(scores) is scores  # off: untouched
+    assert model.techniques.top_k(scores, epoch=0) is scores  # epoch 0: all of them
+    assert model.techniques.top_k(scores, epoch=1).tolist() == [5.0, 3.0]  # epoch 1: the better half
+    assert model.techniques.top_k(scores, epoch=5).tolist() == [5.0]  # the floor: a quarter
+    assert GAN(**TINY).techniques.top_k(scores, epoch=5) is scores  # off: untouched
 
 
 def test_d_sees_augmented_images_only_when_asked():
     x = torch.zeros(4, 1, 28, 28)
-    assert GAN(**TINY).d_inputs(x) is x
+    assert GAN(**TINY).techniques.d_inputs(x) is x
     torch.manual_seed(0)
-    assert (GAN(augment="cutout", **TINY).d_inputs(x) == -1).any()
+    assert (GAN(augment="cutout", **TINY).techniques.d_inputs(x) == -1).any()
 
 
 def test_r1_is_lazy_and_weighted_by_its_interval():
     model = GAN(r1_gamma=2.0, r1_every=4, **TINY, **SN_D)
     due = []
     for _ in range(8):
-        due.append(model.r1_due())
-        model._d_updates += 1
+        due.append(model.techniques.r1_due())
+        model.techniques.d_updates += 1
     assert due == [True, False, False, False, True, False, False, False]
     w = torch.tensor([3.0, 4.0, 0.0, 0.0]).view(1, 1, 2, 2)
     x = torch.randn(2, 1, 2, 2, requires_grad=True)
     scores = (x * w).flatten(1).sum(1)
-    total = model.add_d_regularizers(torch.tensor(0.0), scores, scores, x, r1_now=True)
+    total = model.techniques.add_d_regularizers(torch.tensor(0.0), scores, scores, x, r1_now=True)
     assert total.item() == pytest.approx(2.0 / 2 * 4 * 25.0)
+
+
+def test_the_techniques_part_keeps_its_state_out_of_the_weights_and_in_the_checkpoint():
+    on = GAN(augment="translation", ada_target=0.6, lecam_weight=0.3, **TINY, **SN_D)
+    assert set(on.state_dict()) == set(GAN(**TINY, **SN_D).state_dict())  # checkpoints load either way
+    on.techniques.after_d_step(torch.ones(8), -torch.ones(8))  # the anchors move
+    state = on.techniques.checkpoint_state()
+    assert set(state) == {"augment", "lecam"} and GAN(**TINY).techniques.checkpoint_state() == {}
+    again = GAN(augment="translation", ada_target=0.6, lecam_weight=0.3, **TINY, **SN_D)
+    again.techniques.load_checkpoint_state(state)
+    assert again.techniques.lecam.real.item() == on.techniques.lecam.real.item() != 0
 
 
 def test_conditional_batchnorm_scales_and_shifts_per_label():
