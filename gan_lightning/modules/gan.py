@@ -31,7 +31,7 @@ from gan_lightning.modules.infocode import InfoCode
 from gan_lightning.modules.optim import frozen
 from gan_lightning.modules.scalars import TrainingLogs, TrainingScalars
 from gan_lightning.modules.settings import GANSettings
-from gan_lightning.modules.speed import SpeedSwitches
+from gan_lightning.modules.speed import apply_to_nets, cheap_cuda_check_during_cpu_training, restore_cuda_check
 from gan_lightning.modules.steps import MicroSteps
 from gan_lightning.modules.strategies import check_ddp
 from gan_lightning.modules.techniques import TECHNIQUE_KEY, Techniques
@@ -42,9 +42,10 @@ from gan_lightning.reliability.guard import NonFiniteGuard
 from gan_lightning.reliability.resume import RNG_KEY, RNGState, start_next_epoch_after_last_batch
 from gan_lightning.sharing.hub import HubMixin
 
+_PLAIN_TYPES = (str, int, float, bool, type(None))  # values GAN.__setattr__ sets without nn.Module's checks
+
 
 class GAN(
-    SpeedSwitches,
     TrainingLogs,
     HubMixin,
     GANSettings,
@@ -62,6 +63,17 @@ class GAN(
     clustered = False  # conditions on clusters it finds itself (SelfConditionedGAN)
     # G's and D's backward passes each leave the other net's parameters unused: DDP must know (strategies.py).
     unused_parameters_per_backward = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Lightning sets `_current_fx_name` on the module twice per hook call, some twenty times a
+        # batch, and nn.Module.__setattr__ checks its parameter, buffer and module tables each time.
+        # Plain values under names that are none of those skip the checks (same result, ~10x cheaper).
+        if type(value) in _PLAIN_TYPES and not (
+            name in self._parameters or name in self._buffers or name in self._modules
+        ):
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)  # GANSettings: checked, saved as self.hparams
@@ -398,7 +410,21 @@ class GAN(
         self.rng.load_state_dict(checkpoint.get(RNG_KEY))
         self.techniques.load_checkpoint_state(checkpoint.get(TECHNIQUE_KEY) or {})
 
+    def setup(self, stage: str) -> None:
+        hp = self.hparams  # the speed switches (modules/speed.py)
+        apply_to_nets([self.generator, self.discriminator], hp.get("compile", False), hp.get("channels_last", False))
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        # Manual optimization: Lightning's own `gradient_clip_val` does nothing, so clip here. This hook
+        # runs inside `opt.step()` after the 16-mixed grad scaler has unscaled the gradients and before
+        # the scaler's step: clipping sees true gradient values (clipping in training_step would not).
+        clip = self.hparams.get("grad_clip_val")
+        if clip is not None:
+            algorithm = self.hparams.grad_clip_algorithm
+            self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm=algorithm)
+
     def on_train_start(self) -> None:
+        self._cuda_check = cheap_cuda_check_during_cpu_training(self.device)  # NVML per Adam step: speed.py
         super().on_train_start()
         self.rng.restore()  # as late as possible: sanity validation ran already
         start_next_epoch_after_last_batch(self.trainer)  # Lightning's count after a last-batch resume
@@ -407,7 +433,9 @@ class GAN(
             note = "resumed with other learning rates than the checkpoint's; the configured ones apply: "
             rank_zero_info(note + ", ".join(changed))
 
-    def on_train_end(self) -> None:
+    def on_train_end(self) -> None:  # (after an exception the cheap check stays: CPU training used no CUDA)
+        restore_cuda_check(getattr(self, "_cuda_check", None))
+        self._cuda_check = None
         super().on_train_end()
         note = optim.unfinished_decay(self)  # a max_time safety stop must not hide a half-done decay
         if note is not None:

@@ -1,7 +1,8 @@
 """Speed switches of the GAN modules: torch.compile, channels_last, fused Adam, gradient clipping.
 
 Each is a model argument and off by default: on this project's 28 px nets they help only on some
-hardware (measured in benchmarks/README.md). The functions here keep `GAN` itself small.
+hardware (measured in benchmarks/README.md). The functions here keep `GAN` itself small: its hooks
+(`setup`, `on_before_optimizer_step`, `on_train_start`/`on_train_end`) call them.
 """
 
 from __future__ import annotations
@@ -79,43 +80,3 @@ def cheap_cuda_check_during_cpu_training(device: torch.device) -> str | None:
 def restore_cuda_check(previous: str | None) -> None:
     if previous is not None:
         os.environ[NVML_CHECK] = previous
-
-
-_PLAIN_TYPES = (str, int, float, bool, type(None))
-
-
-class SpeedSwitches:
-    """The speed switches' hooks; mixed into `GAN` before `LightningModule` so these override its defaults."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Lightning sets `_current_fx_name` on the module twice per hook call, some twenty times a
-        # batch, and nn.Module.__setattr__ checks its parameter, buffer and module tables each time.
-        # Plain values under names that are none of those skip the checks (same result, ~10x cheaper).
-        if type(value) in _PLAIN_TYPES and not (
-            name in self._parameters or name in self._buffers or name in self._modules
-        ):
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
-
-    def setup(self, stage: str) -> None:
-        hp = self.hparams
-        apply_to_nets([self.generator, self.discriminator], hp.get("compile", False), hp.get("channels_last", False))
-
-    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
-        # Manual optimization: Lightning's own `gradient_clip_val` does nothing, so clip here. This hook
-        # runs inside `opt.step()` after the 16-mixed grad scaler has unscaled the gradients and before
-        # the scaler's step: clipping sees true gradient values (clipping in training_step would not).
-        clip = self.hparams.get("grad_clip_val")
-        if clip is not None:
-            algorithm = self.hparams.grad_clip_algorithm
-            self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm=algorithm)
-
-    def on_train_start(self) -> None:
-        self._cuda_check = cheap_cuda_check_during_cpu_training(self.device)  # NVML per Adam step: see below
-        super().on_train_start()
-
-    def on_train_end(self) -> None:  # (after an exception the cheap check stays: CPU training used no CUDA)
-        restore_cuda_check(getattr(self, "_cuda_check", None))
-        self._cuda_check = None
-        super().on_train_end()
