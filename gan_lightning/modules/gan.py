@@ -6,8 +6,9 @@ generator step. Lightning's `trainer.global_step` counts *optimizer* steps, so w
 on generator progress reads `self.g_steps` instead.
 
 Where the rest lives: nets from `gan_lightning.nets.build_nets`; optimizers and learning-rate
-schedules in `modules/optim.py`; augmentation, R1, LeCam and top-k in `modules/techniques.py`;
-logging and the divergence check in `modules/scalars.py` (`gan_lightning.reliability.guard`); validation
+schedules in `modules/optim.py`; augmentation, R1, LeCam and top-k in `modules/techniques.py` (held as
+`techniques`); the training scalars' device-side window and the log-step test in `modules/scalars.py`
+(held as `scalars`), the divergence guard in `gan_lightning.reliability.guard` (held as `guard`); validation
 metrics in `metrics/validation.py` (held as `quality`); speed switches in
 `gan_lightning.modules.speed`; InfoGAN's code in `modules/infocode.py`; DDP in
 `gan_lightning.modules.strategies`; checkpoint checks in `gan_lightning.reliability.checkpoints`; the
@@ -29,7 +30,7 @@ from gan_lightning.modules import optim
 from gan_lightning.modules.ema import ExponentialMovingAverage
 from gan_lightning.modules.infocode import InfoCode
 from gan_lightning.modules.optim import frozen
-from gan_lightning.modules.scalars import TrainingLogs, TrainingScalars
+from gan_lightning.modules.scalars import D_KEYS, TrainingScalars, logs_now
 from gan_lightning.modules.settings import GANSettings
 from gan_lightning.modules.speed import apply_to_nets, cheap_cuda_check_during_cpu_training, restore_cuda_check
 from gan_lightning.modules.steps import MicroSteps
@@ -46,7 +47,6 @@ _PLAIN_TYPES = (str, int, float, bool, type(None))  # values GAN.__setattr__ set
 
 
 class GAN(
-    TrainingLogs,
     HubMixin,
     GANSettings,
 ):
@@ -284,6 +284,45 @@ class GAN(
                 return
             name, on_step, on_epoch = epoch_name, False, True
         super().log(name, value, *args, on_step=on_step, on_epoch=on_epoch, **kwargs)
+
+    # -- logging: the scalars stay on the device until a log step (modules/scalars.py) ---------------------
+    def end_batch(self, batch_idx: int, d_scalars: torch.Tensor | None, g_loss: torch.Tensor | None) -> None:
+        """After each batch: the learning-rate schedules move on (a skipped step too), the batch's scalars
+        join the window, and at log steps the window is read, checked and logged."""
+        if self.hparams.lr_decay != "none":
+            schedulers = self.lr_schedulers()
+            for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+                scheduler.step()
+        if d_scalars is not None:
+            self.scalars.add(self._step_of_d, self.current_epoch, batch_idx, d_scalars, g_loss)
+        if logs_now(self.trainer, self.micro_steps.active, batch_idx):
+            self.log_training_scalars()
+
+    def log_training_scalars(self) -> None:
+        """Read the device-side scalars (one host sync), stop on a non-finite loss, log the window means."""
+        self.check_finite()
+        window = self.scalars.take()
+        if window is None:
+            return
+        means, counts = window.means, window.counts
+        d_means = {f"train/{k}": means[k] for k in D_KEYS}
+        # Not prog_bar=True: Lightning turns progress-bar values into Python numbers after every batch,
+        # a host sync each time; `callbacks.ProgressBar` shows `last_window` instead.
+        self.log_dict(d_means, on_step=True, on_epoch=True, batch_size=counts["d"])
+        if counts["g"]:
+            self.log("train/g_loss", means["g_loss"], on_step=True, on_epoch=True, batch_size=counts["g"])
+        if self.guard.skipped:
+            self.log("train/skipped_steps", float(self.guard.skipped), on_step=True, on_epoch=False)
+        self.log_technique_scalars()
+        self.last_window = {"step": self.global_step, **{f"train/{k}": v for k, v in means.items()}}
+
+    def check_finite(self) -> None:
+        """Raise `DivergenceError` if a loss since the last check was NaN/Inf (``on_nonfinite: stop``)."""
+        bad = self.scalars.read()
+        if bad is not None:
+            where = f"step {bad.step} (epoch {bad.epoch}, batch {bad.batch})"
+            last = self.scalars.last_finite
+            self.guard.stop(attached_trainer(self), bad.name, bad.value, where, last, self.scalars.last_finite_step)
 
     def log_technique_scalars(self) -> None:
         """At log steps only: the adaptive augmentation's p and its signal; the code head's cross-entropy and

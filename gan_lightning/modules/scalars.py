@@ -1,5 +1,5 @@
-"""TrainingScalars: the per-batch training scalars, kept on the device until a log step; `TrainingLogs`:
-the model's side of it (when to read them, what to log, the divergence check at each read).
+"""TrainingScalars: the per-batch training scalars, kept on the device until a log step, and `logs_now`:
+when the model reads and logs them (`GAN.end_batch`, `GAN.log_training_scalars`, `GAN.check_finite`).
 
 `self.log(...)` every batch costs about 0.1 ms of Python per call, and anything that turns a
 loss into a Python number (the progress bar, a finiteness check) waits for the device to catch
@@ -18,8 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-
-from gan_lightning.checks import attached_trainer
 
 D_KEYS = ("d_loss", "d_real", "d_fake")  # one (3,) tensor per batch
 G_KEYS = ("g_loss",)  # one scalar per generator step
@@ -102,61 +100,18 @@ class TrainingScalars:
         return Window(means, counts)
 
 
-class TrainingLogs:
-    """Mixed into `GAN`: after each batch, gather its scalars; at log steps, read, check and log them."""
-
-    def end_batch(self, batch_idx: int, d_scalars: torch.Tensor | None, g_loss: torch.Tensor | None) -> None:
-        for scheduler in self._schedulers():  # a skipped step still moves the schedule on
-            scheduler.step()
-        if d_scalars is not None:
-            self.scalars.add(self._step_of_d, self.current_epoch, batch_idx, d_scalars, g_loss)
-        if self._logs_now(batch_idx):
-            self.log_training_scalars()
-
-    def _schedulers(self) -> list:
-        if self.hparams.lr_decay == "none":
-            return []
-        schedulers = self.lr_schedulers()
-        return schedulers if isinstance(schedulers, list) else [schedulers]
-
-    def _logs_now(self, batch_idx: int) -> bool:
-        """Log at Lightning's own log steps (the same test its logger connector makes, so no stale value
-        is ever sent), and at the epoch's last batch so that epoch means cover every batch."""
-        trainer = self.trainer
-        in_group = self.micro_steps.active  # (batches done before this one, last of the epoch) in a group
-        if in_group is not None:
-            done, last = in_group
-        else:
-            # Batches done before this one: the count Lightning's logger connector tests (public progress).
-            done = trainer.fit_loop.epoch_loop.batch_progress.total.completed
-            last = batch_idx + 1 == trainer.num_training_batches
-        return lightning_logs_at(trainer, done) or last
-
-    def log_training_scalars(self) -> None:
-        """Read the device-side scalars (one host sync), stop on a non-finite loss, log the window means."""
-        self.check_finite()
-        window = self.scalars.take()
-        if window is None:
-            return
-        means, counts = window.means, window.counts
-        d_means = {f"train/{k}": means[k] for k in D_KEYS}
-        # Not prog_bar=True: Lightning turns progress-bar values into Python numbers after every batch,
-        # a host sync each time; `callbacks.ProgressBar` shows `last_window` instead.
-        self.log_dict(d_means, on_step=True, on_epoch=True, batch_size=counts["d"])
-        if counts["g"]:
-            self.log("train/g_loss", means["g_loss"], on_step=True, on_epoch=True, batch_size=counts["g"])
-        if self.guard.skipped:
-            self.log("train/skipped_steps", float(self.guard.skipped), on_step=True, on_epoch=False)
-        self.log_technique_scalars()
-        self.last_window = {"step": self.global_step, **{f"train/{k}": v for k, v in means.items()}}
-
-    def check_finite(self) -> None:
-        """Raise `DivergenceError` if a loss since the last check was NaN/Inf (``on_nonfinite: stop``)."""
-        bad = self.scalars.read()
-        if bad is not None:
-            where = f"step {bad.step} (epoch {bad.epoch}, batch {bad.batch})"
-            last = self.scalars.last_finite
-            self.guard.stop(attached_trainer(self), bad.name, bad.value, where, last, self.scalars.last_finite_step)
+def logs_now(trainer, in_group: tuple[int, bool] | None, batch_idx: int) -> bool:
+    """Whether the model logs its scalars after batch `batch_idx`: at Lightning's own log steps (the same
+    test its logger connector makes, so no stale value is ever sent), and at the epoch's last batch so
+    that epoch means cover every batch. `in_group`: (batches done before this one, last of the epoch)
+    inside a group of batches (`MicroSteps.active`), else None."""
+    if in_group is not None:
+        done, last = in_group
+    else:
+        # Batches done before this one: the count Lightning's logger connector tests (public progress).
+        done = trainer.fit_loop.epoch_loop.batch_progress.total.completed
+        last = batch_idx + 1 == trainer.num_training_batches
+    return lightning_logs_at(trainer, done) or last
 
 
 def lightning_logs_at(trainer, done: int) -> bool:
