@@ -1,15 +1,12 @@
 """Stacked --config files: files or shipped names; one system config, any number of presets; two system
 configs are refused."""
 
-from pathlib import Path
-
 import pytest
 
 from gan_lightning.commands.configs import SHIPPED, check_one_system, config_files, resolve_config_names, shipped_names
+from tests.helpers import ROOT_CONFIGS as CONFIGS
+from tests.helpers import SYSTEM_CONFIGS as SYSTEMS
 
-ROOT = Path(__file__).resolve().parents[3]
-CONFIGS = ROOT / "configs"
-SYSTEMS = sorted(p for p in CONFIGS.glob("*.yaml") if p.name != "defaults.yaml")  # defaults: stacked first
 PRESETS = sorted(p for folder in ("logger", "trainer", "recipes") for p in (CONFIGS / folder).glob("*.yaml"))
 
 
