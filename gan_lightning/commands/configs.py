@@ -13,6 +13,7 @@ model and stack freely.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -68,6 +69,23 @@ def config_files(args: list[str]) -> list[str]:
     return found
 
 
+def names_a_logger(args: list[str]) -> bool:
+    """Whether `args` choose the logger themselves (``--trainer.logger X``, ``--trainer.logger.class_path
+    X``, or a ``--config`` file whose ``trainer.logger`` is a class, a list or false) rather than adjust the
+    default W&B logger (``--trainer.logger.init_args.project p``). Files that do not read count as not."""
+    for arg in args:
+        key = arg.split("=", 1)[0]
+        if key in ("--trainer.logger", "--trainer.logger.class_path"):
+            return True
+    for _, content in _readable_configs(args):
+        trainer = content.get("trainer")
+        if isinstance(trainer, dict) and "logger" in trainer:
+            logger = trainer["logger"]
+            if not isinstance(logger, dict) or "class_path" in logger:
+                return True
+    return False
+
+
 def check_config_files(args: list[str]) -> None:
     """Each ``--config`` file reads as a mapping of settings: an empty, cut, non-YAML or non-mapping file is
     refused naming it (`BadFileError`), not reported by the parser as ``Unexpected config:`` or one of its
@@ -82,12 +100,8 @@ def check_one_system(args: list[str]) -> None:
     refuse that, naming them. Presets (logger, trainer, recipes) name no model and stack freely.
     Files that do not read are left to the parser, which names them."""
     systems = []
-    for path in config_files(args):
-        try:
-            content = yaml.safe_load(Path(path).read_text())
-        except (OSError, yaml.YAMLError, UnicodeDecodeError):
-            continue
-        model = content.get("model") if isinstance(content, dict) else None
+    for path, content in _readable_configs(args):
+        model = content.get("model")
         if isinstance(model, dict) and "class_path" in model:
             systems.append(path)
     if len(systems) > 1:
@@ -96,3 +110,14 @@ def check_one_system(args: list[str]) -> None:
             "mix; give one system config, then presets that change it (logger/..., trainer/..., "
             "recipes/...) or --model.init_args.* overrides"
         )
+
+
+def _readable_configs(args: list[str]) -> Iterator[tuple[str, dict]]:
+    """(path, settings) of each ``--config`` file that reads as a mapping; the others are the parser's to report."""
+    for path in config_files(args):
+        try:
+            content = yaml.safe_load(Path(path).read_text())
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            continue
+        if isinstance(content, dict):
+            yield path, content

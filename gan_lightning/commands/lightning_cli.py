@@ -25,6 +25,7 @@ from gan_lightning.callbacks.predictions import SampleWriter
 from gan_lightning.callbacks.progress import ProgressBar
 from gan_lightning.checks import check_writable, choices, one_of
 from gan_lightning.commands import PROG
+from gan_lightning.commands.configs import names_a_logger
 from gan_lightning.commands.trainer_settings import named_trainer_settings
 from gan_lightning.data import MNISTDataModule
 from gan_lightning.data.datamodule import DeviceResident
@@ -219,14 +220,17 @@ class GANCLI(LightningCLI):
             config["return_predictions"] = False
 
 
-def default_config_files(run: bool = True) -> dict:
-    """parser_kwargs that stack the shipped trainer/logger/callback defaults under every config.
+def default_config_files(run: bool = True, args: list[str] | None = None) -> dict:
+    """parser_kwargs that stack the shipped trainer/callback defaults, then the W&B logger, under every config.
 
-    With subcommands (fit, validate, ...) each subcommand's parser reads the file; `run=False` builds
-    a single parser, which reads it itself. The path is the installed package's (package data), escaped
-    because jsonargparse reads it as a glob pattern.
+    The logger's file is left out when `args` choose another logger (`names_a_logger`): jsonargparse
+    resolves a class's arguments while it reads a default, and for the W&B logger that imports wandb.
+    With subcommands (fit, validate, ...) each subcommand's parser reads the files; `run=False` builds
+    a single parser, which reads them itself. The paths are the installed package's (package data),
+    escaped because jsonargparse reads them as glob patterns.
     """
-    found = [glob.escape(str(resources.files("gan_lightning") / "configs" / "defaults.yaml"))]
+    names = ["defaults"] + ([] if names_a_logger(sys.argv[1:] if args is None else args) else ["logger/wandb"])
+    found = [glob.escape(str(resources.files("gan_lightning") / "configs" / f"{name}.yaml")) for name in names]
     if not run:
         return {"default_config_files": found}
     return {cmd: {"default_config_files": found} for cmd in ("fit", "validate", "test", "predict")}
@@ -242,5 +246,5 @@ def run_cli(args: list[str] | None = None, run: bool = True) -> GANCLI:
         auto_configure_optimizers=False,  # the GAN modules build their two optimizers themselves
         save_config_callback=SaveConfigToWandb,  # config.yaml in the run folder, and in the W&B run's config
         parser_class=OneLineErrorParser,
-        parser_kwargs=default_config_files(run),  # gan_lightning/configs/defaults.yaml, then the --config files
+        parser_kwargs=default_config_files(run, args),  # configs/defaults.yaml, logger/wandb.yaml, then --config
     )

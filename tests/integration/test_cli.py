@@ -69,9 +69,10 @@ def test_print_config_is_complete_and_rerunnable(tmp_path, capsys):
     full = yaml.safe_load(printed)
     assert full["model"]["init_args"]["conditioning"] == "embedding"
     assert full["model"]["init_args"]["norm_eps"] == 0.8
-    # The shipped defaults are in it (logger, every callback), and the config's own differences win.
+    # The shipped defaults are in it (the W&B logger, every callback), and the config's own differences win.
     defaults = yaml.safe_load(DEFAULTS.read_text())
-    assert full["trainer"]["logger"]["class_path"] == defaults["trainer"]["logger"]["class_path"]
+    wandb_preset = yaml.safe_load((DEFAULTS.parent / "logger" / "wandb.yaml").read_text())
+    assert full["trainer"]["logger"]["class_path"] == wandb_preset["trainer"]["logger"]["class_path"]
     assert [c["class_path"] for c in full["trainer"]["callbacks"]] == [
         c["class_path"] for c in defaults["trainer"]["callbacks"]
     ]

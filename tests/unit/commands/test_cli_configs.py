@@ -3,7 +3,14 @@ configs are refused."""
 
 import pytest
 
-from gan_lightning.commands.configs import SHIPPED, check_one_system, config_files, resolve_config_names, shipped_names
+from gan_lightning.commands.configs import (
+    SHIPPED,
+    check_one_system,
+    config_files,
+    names_a_logger,
+    resolve_config_names,
+    shipped_names,
+)
 from tests.helpers import ROOT_CONFIGS as CONFIGS
 from tests.helpers import SYSTEM_CONFIGS as SYSTEMS
 
@@ -63,3 +70,20 @@ def test_an_unknown_name_is_one_line_listing_the_shipped_ones():
     with pytest.raises(ValueError, match=r"^--config: 'recipes/adaa' is neither a file nor a config the package "
                        r"ships; shipped: cgan_dcgan28, .*recipes/ada, "):  # fmt: skip
         resolve_config_names(["fit", "--config", "recipes/adaa"])
+
+
+def test_which_arguments_choose_the_logger_and_which_adjust_the_default(tmp_path):
+    # Choosing one leaves the default W&B logger (and so wandb's import) out; adjusting it keeps it.
+    for name in ("csv", "tensorboard", "none", "wandb"):
+        assert names_a_logger(["fit", "--config", str(CONFIGS / "logger" / f"{name}.yaml")])
+    assert names_a_logger(["fit", "--trainer.logger=false"])
+    assert names_a_logger(["fit", "--trainer.logger", "lightning.pytorch.loggers.CSVLogger"])
+    assert names_a_logger(["fit", "--trainer.logger.class_path=lightning.pytorch.loggers.CSVLogger"])
+    (tmp_path / "project.yaml").write_text("trainer:\n  logger:\n    init_args:\n      project: mine\n")
+    for args in (
+        ["fit", "--config", str(CONFIGS / "cgan_dcgan28.yaml")],
+        ["fit", "--trainer.logger.init_args.project=mine"],
+        ["fit", "--config", str(tmp_path / "project.yaml")],
+        ["fit", "--config", str(tmp_path / "missing.yaml")],
+    ):
+        assert not names_a_logger(args), args

@@ -8,6 +8,7 @@ import sys
 import pytest
 import torch
 
+from gan_lightning.commands.configs import SHIPPED
 from gan_lightning.grids import GRID_PAD, pixel_grid
 
 HEAVY = (
@@ -68,3 +69,18 @@ def test_the_pixel_grid_is_torchvisions_make_grid(n, nrow, channels):
 
     pixels = torch.randint(0, 256, (n, channels, 28, 28), dtype=torch.uint8)
     assert torch.equal(pixel_grid(pixels, nrow), make_grid(pixels, nrow=nrow, padding=2, pad_value=GRID_PAD))
+
+
+def test_fit_with_another_logger_never_imports_wandb(tmp_path):
+    # The default W&B logger's file is not stacked when the command names another logger: jsonargparse
+    # would import wandb while resolving that class's arguments (docs/speed.md, start-up).
+    args = ["--config", str(SHIPPED / "gan_mlp.yaml"), "--config", str(SHIPPED / "logger" / "csv.yaml")]
+    code = f"""
+import sys
+from gan_lightning.commands.lightning_cli import run_cli
+cli = run_cli({args + [f"--trainer.default_root_dir={tmp_path}"]!r}, run=False)
+assert type(cli.trainer.logger).__name__ == "CSVLogger", cli.trainer.logger
+assert "wandb" not in sys.modules
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
