@@ -36,6 +36,7 @@ from gan_lightning.modules.speed import apply_to_nets, cheap_cuda_check_during_c
 from gan_lightning.modules.steps import MicroSteps
 from gan_lightning.modules.strategies import check_ddp
 from gan_lightning.modules.techniques import TECHNIQUE_KEY, Techniques
+from gan_lightning.modules.updates import Updates
 from gan_lightning.nets import build_nets, spectral_normalize
 from gan_lightning.noise import draw_noise
 from gan_lightning.reliability.checkpoints import check_checkpoint_file, check_compatible
@@ -117,6 +118,7 @@ class GAN(
         self._step_of_d = 0
         self.rng = RNGState()
         self.micro_steps = MicroSteps()  # several steps per Lightning batch (data.steps_per_batch)
+        self.updates = Updates()  # backward + optimizer step: Lightning's path, or the direct one (updates.py)
         self.techniques = Techniques(hp, self.technique_policy)  # augmentation, R1, LeCam, GP, top-k, packing
 
     def _read_counters(self) -> None:
@@ -334,13 +336,11 @@ class GAN(
             self.log(key, value, on_step=True, on_epoch=False)
 
     def apply_loss(self, opt: Any, loss: torch.Tensor) -> bool:
-        """backward + optimizer step (Lightning's, so precision plugins and hooks apply); False if the
+        """backward + optimizer step (precision plugins and hooks apply: `self.updates`); False if the
         divergence guard (``on_nonfinite: skip``) left the step out."""
         if self.guard.checks_every_step and self.guard.skip(loss):
             return False
-        opt.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        opt.step()
+        self.updates.apply(self, opt, loss)
         return True
 
     # -- sampling: every image the project shows (grids, metrics, generate, export, predict) is drawn by
@@ -466,6 +466,7 @@ class GAN(
         self._cuda_check = cheap_cuda_check_during_cpu_training(self.device)  # NVML per Adam step: speed.py
         super().on_train_start()
         self.rng.restore()  # as late as possible: sanity validation ran already
+        self.updates.prepare(self.trainer, self)
         start_next_epoch_after_last_batch(self.trainer)  # Lightning's count after a last-batch resume
         changed = optim.apply_configured_rates(self)  # a resume restored the checkpoint's rates
         if changed:
