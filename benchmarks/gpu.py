@@ -125,7 +125,7 @@ def short_runs(device: str, data_dir: str, work: Path, out_dir: Path, batches: i
                                                          "--trainer.max_epochs=1", *tiny])  # fmt: skip
         cli = build(CONFIG, args, str(work / f"short-{precision}"), user=False)
         cli.trainer.fit(cli.model, cli.datamodule)
-        window = cli.model.last_window or {}
+        window = cli.model.training_log.last_window or {}
         finite = bool(window) and all(v == v and abs(v) != float("inf") for k, v in window.items() if k != "step")
         images = cli.model.sample(100, generator=torch.Generator(cli.model.device).manual_seed(0))
         grid = save_png(to_grid(images.float().cpu(), 10), out_dir / f"gpu_grid_{precision}.png")

@@ -12,7 +12,7 @@ images. What that number means depends on the loss:
   score, so sigmoid(score) is only a squashed score. Its level carries no meaning of its own (a
   Wasserstein critic may drift by any constant); only the gap between real and fake does. The
   plot labels them as squashed raw scores and draws no 0.5 line. The points come from the
-module's `last_window`, plain Python numbers, so collecting them never waits for the device.
+module's `training_log.last_window`, plain Python numbers, so collecting them never waits for the device.
 The history is part of the checkpoint, so the curves of a resumed run start at step 0. Plotted
 with matplotlib's object API: no pyplot, so no global backend is switched (safe inside notebooks
 and on machines without a display).
@@ -125,7 +125,8 @@ class LossCurves(Callback):
         self._loss = getattr(pl_module, "hparams", {}).get("loss")
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
-        window = getattr(pl_module, "last_window", None)  # {"step": int, key: float}, new at each log step
+        # {"step": int, key: float}, new at each log step (the GAN modules' `training_log`)
+        window = getattr(getattr(pl_module, "training_log", None), "last_window", None)
         if not trainer.is_global_zero or window is None or window is self._seen:
             return
         self._seen = window

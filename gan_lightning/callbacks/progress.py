@@ -3,7 +3,7 @@
 A value logged with ``prog_bar=True`` is turned into a Python number after every batch (by
 Lightning's logger connector, whether or not the bar redraws), and a number read from a device
 tensor is a host-device sync: the one thing a fast training step must not have. So the GAN
-modules log without ``prog_bar`` and this bar shows the module's `last_window` instead: the means
+modules log without ``prog_bar`` and this bar shows the module's `training_log.last_window` instead: the means
 of the last log step, already plain Python numbers. It redraws every `trainer.log_every_n_steps`
 batches (and at the end of each epoch), when those values change. The CLI uses it in place of
 Lightning's default bar.
@@ -48,6 +48,7 @@ class ProgressBar(TQDMProgressBar):
 
     def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:
         items = super().get_metrics(trainer, pl_module)
-        window = getattr(pl_module, "last_window", None) or {}  # {"step": int, "train/d_loss": float, ...}
+        # {"step": int, "train/d_loss": float, ...} (the GAN modules' `training_log`)
+        window = getattr(getattr(pl_module, "training_log", None), "last_window", None) or {}
         items.update({key.removeprefix("train/"): value for key, value in window.items() if key != "step"})
         return items

@@ -7,9 +7,10 @@ on generator progress reads `self.g_steps` instead.
 
 Where the rest lives: nets from `gan_lightning.nets.build_nets`; optimizers and learning-rate
 schedules in `modules/optim.py`; augmentation, R1, LeCam and top-k in `modules/techniques.py` (held as
-`techniques`); the training scalars' device-side window and the log-step test in `modules/scalars.py`
-(held as `scalars`), the divergence guard in `gan_lightning.reliability.guard` (held as `guard`); validation
-metrics in `metrics/validation.py` (held as `quality`); speed switches in
+`techniques`); the training scalars' way to the loggers (device-side window, log-step test, divergence
+guard, last logged means) in `modules/scalars.py` (held as `training_log`); each update's backward and
+step in `modules/updates.py` (held as `updates`); validation metrics in `metrics/validation.py` (held as
+`quality`); speed switches in
 `gan_lightning.modules.speed`; InfoGAN's code in `modules/infocode.py`; DDP in
 `gan_lightning.modules.strategies`; checkpoint checks in `gan_lightning.reliability.checkpoints`; the
 random streams of a resume in `gan_lightning.reliability.resume`.
@@ -30,7 +31,7 @@ from gan_lightning.modules import optim
 from gan_lightning.modules.ema import ExponentialMovingAverage
 from gan_lightning.modules.infocode import InfoCode
 from gan_lightning.modules.optim import frozen
-from gan_lightning.modules.scalars import D_KEYS, TrainingScalars, logs_now
+from gan_lightning.modules.scalars import D_KEYS, TrainingLog
 from gan_lightning.modules.settings import GANSettings
 from gan_lightning.modules.speed import apply_to_nets, cheap_cuda_check_during_cpu_training, restore_cuda_check
 from gan_lightning.modules.steps import MicroSteps
@@ -40,7 +41,6 @@ from gan_lightning.modules.updates import Updates
 from gan_lightning.nets import build_nets, spectral_normalize
 from gan_lightning.noise import draw_noise
 from gan_lightning.reliability.checkpoints import check_checkpoint_file, check_compatible
-from gan_lightning.reliability.guard import NonFiniteGuard
 from gan_lightning.reliability.resume import RNG_KEY, RNGState, start_next_epoch_after_last_batch
 from gan_lightning.sharing.hub import HubMixin
 
@@ -110,11 +110,9 @@ class GAN(
         self.register_load_state_dict_post_hook(lambda module, _: module._read_counters())
         # The hot path's fixed lists: each net's parameters, frozen during the other net's step.
         self._g_params, self._d_params = self.g_parameters(), self.d_parameters()
-        # Training scalars stay on the device between log steps (modules/scalars.py); the divergence
-        # guard reads them there (guard.py). RNG states loaded from a checkpoint wait for on_train_start.
-        self.scalars = TrainingScalars()
-        self.guard = NonFiniteGuard(hp.on_nonfinite)
-        self.last_window: dict[str, float] | None = None  # the last logged means, for LossCurves
+        # Training scalars stay on the device between log steps, where the divergence guard reads them
+        # (modules/scalars.py). RNG states loaded from a checkpoint wait for on_train_start.
+        self.training_log = TrainingLog(hp.on_nonfinite)
         self._step_of_d = 0
         self.rng = RNGState()
         self.micro_steps = MicroSteps()  # several steps per Lightning batch (data.steps_per_batch)
@@ -296,14 +294,13 @@ class GAN(
             for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
                 scheduler.step()
         if d_scalars is not None:
-            self.scalars.add(self._step_of_d, self.current_epoch, batch_idx, d_scalars, g_loss)
-        if logs_now(self.trainer, self.micro_steps.active, batch_idx):
+            self.training_log.add(self._step_of_d, self.current_epoch, batch_idx, d_scalars, g_loss)
+        if self.training_log.due(self.trainer, self.micro_steps.active, batch_idx):
             self.log_training_scalars()
 
     def log_training_scalars(self) -> None:
         """Read the device-side scalars (one host sync), stop on a non-finite loss, log the window means."""
-        self.check_finite()
-        window = self.scalars.take()
+        window = self.training_log.take(attached_trainer(self), self.global_step)
         if window is None:
             return
         means, counts = window.means, window.counts
@@ -313,18 +310,10 @@ class GAN(
         self.log_dict(d_means, on_step=True, on_epoch=True, batch_size=counts["d"])
         if counts["g"]:
             self.log("train/g_loss", means["g_loss"], on_step=True, on_epoch=True, batch_size=counts["g"])
-        if self.guard.skipped:
-            self.log("train/skipped_steps", float(self.guard.skipped), on_step=True, on_epoch=False)
+        skipped = self.training_log.guard.skipped
+        if skipped:
+            self.log("train/skipped_steps", float(skipped), on_step=True, on_epoch=False)
         self.log_technique_scalars()
-        self.last_window = {"step": self.global_step, **{f"train/{k}": v for k, v in means.items()}}
-
-    def check_finite(self) -> None:
-        """Raise `DivergenceError` if a loss since the last check was NaN/Inf (``on_nonfinite: stop``)."""
-        bad = self.scalars.read()
-        if bad is not None:
-            where = f"step {bad.step} (epoch {bad.epoch}, batch {bad.batch})"
-            last = self.scalars.last_finite
-            self.guard.stop(attached_trainer(self), bad.name, bad.value, where, last, self.scalars.last_finite_step)
 
     def log_technique_scalars(self) -> None:
         """At log steps only: the adaptive augmentation's p and its signal; the code head's cross-entropy and
@@ -338,7 +327,8 @@ class GAN(
     def apply_loss(self, opt: Any, loss: torch.Tensor) -> bool:
         """backward + optimizer step (precision plugins and hooks apply: `self.updates`); False if the
         divergence guard (``on_nonfinite: skip``) left the step out."""
-        if self.guard.checks_every_step and self.guard.skip(loss):
+        guard = self.training_log.guard
+        if guard.checks_every_step and guard.skip(loss):
             return False
         self.updates.apply(self, opt, loss)
         return True
@@ -425,8 +415,8 @@ class GAN(
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # The deferred divergence check runs before anything is written: a diverged state is never saved.
-        if self.guard.on_nonfinite == "stop":
-            self.check_finite()
+        if self.training_log.guard.on_nonfinite == "stop":
+            self.training_log.check_finite(attached_trainer(self))
         checkpoint[RNG_KEY] = self.rng.state_dict()
         state = self.techniques.checkpoint_state()
         if state:

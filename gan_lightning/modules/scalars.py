@@ -1,5 +1,9 @@
-"""TrainingScalars: the per-batch training scalars, kept on the device until a log step, and `logs_now`:
-when the model reads and logs them (`GAN.end_batch`, `GAN.log_training_scalars`, `GAN.check_finite`).
+"""TrainingLog: the module's part that carries the training scalars from the step to the loggers.
+
+It holds `TrainingScalars` (the per-batch scalars, kept on the device until a log step), the
+divergence guard that acts on each read (`gan_lightning.reliability.guard`), and the last logged
+means (`last_window`: what the progress bar and LossCurves show); `due` (`logs_now`) says when the
+module reads and logs them (`GAN.end_batch`, `GAN.log_training_scalars`).
 
 `self.log(...)` every batch costs about 0.1 ms of Python per call, and anything that turns a
 loss into a Python number (the progress bar, a finiteness check) waits for the device to catch
@@ -16,8 +20,11 @@ window is logged with its batch count as the weight.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
+
+from gan_lightning.reliability.guard import NonFiniteGuard
 
 D_KEYS = ("d_loss", "d_real", "d_fake")  # one (3,) tensor per batch
 G_KEYS = ("g_loss",)  # one scalar per generator step
@@ -98,6 +105,44 @@ class TrainingScalars:
         means = {k: v / counts["d" if k in D_KEYS else "g"] for k, v in self._sums.items()}
         self._sums, self._counts = {}, {"d": 0, "g": 0}
         return Window(means, counts)
+
+
+class TrainingLog:
+    """The training scalars' way out: gathered on the device, read (and checked) at log steps, logged
+    by the module as window means.
+
+    Args:
+        on_nonfinite: the divergence guard's mode, ``"stop"`` or ``"skip"``.
+    """
+
+    def __init__(self, on_nonfinite: str) -> None:
+        self.scalars = TrainingScalars()
+        self.guard = NonFiniteGuard(on_nonfinite)
+        self.last_window: dict[str, float] | None = None  # {"step": int, "train/<key>": mean} of the last log
+
+    def add(self, step: int, epoch: int, batch: int, d: torch.Tensor, g: torch.Tensor | None) -> None:
+        """One batch's scalars (see `TrainingScalars.add`); no host sync."""
+        self.scalars.add(step, epoch, batch, d, g)
+
+    @staticmethod
+    def due(trainer: Any, in_group: tuple[int, bool] | None, batch_idx: int) -> bool:
+        return logs_now(trainer, in_group, batch_idx)
+
+    def check_finite(self, trainer: Any) -> None:
+        """Read what was gathered (one host sync); `DivergenceError` if a loss was NaN/Inf (``stop``)."""
+        bad = self.scalars.read()
+        if bad is not None:
+            where = f"step {bad.step} (epoch {bad.epoch}, batch {bad.batch})"
+            last, last_step = self.scalars.last_finite, self.scalars.last_finite_step
+            self.guard.stop(trainer, bad.name, bad.value, where, last, last_step)
+
+    def take(self, trainer: Any, step: int) -> Window | None:
+        """The checked window since the last take (None if empty), remembered as `last_window` at `step`."""
+        self.check_finite(trainer)
+        window = self.scalars.take()
+        if window is not None:
+            self.last_window = {"step": step, **{f"train/{k}": v for k, v in window.means.items()}}
+        return window
 
 
 def logs_now(trainer, in_group: tuple[int, bool] | None, batch_idx: int) -> bool:

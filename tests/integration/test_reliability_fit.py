@@ -65,7 +65,7 @@ def test_nan_g_loss_names_the_generator(tmp_path, tiny_dm):
 def test_skip_leaves_out_the_step_and_keeps_training(tmp_path, tiny_dm):
     model, _, trainer = _fit(tmp_path, GANLoss(_nan_on_call(bce_d, 3), bce_g), on_nonfinite="skip")
     trainer.fit(model, tiny_dm)
-    assert model.guard.skipped == 1
+    assert model.training_log.guard.skipped == 1
     assert trainer.global_step == 2 * 4 - 2  # 4 batches, one made neither its D nor its G step
     assert int(model.g_steps) == 3
     assert all(torch.isfinite(p).all() for p in model.parameters())
@@ -100,6 +100,6 @@ def test_a_skipped_step_still_moves_the_learning_rate_schedule(tmp_path, tiny_dm
     model, _, trainer = _fit(tmp_path, GANLoss(_nan_on_call(bce_d, 3), bce_g), on_nonfinite="skip")
     model.hparams.lr_decay = "linear"
     trainer.fit(model, tiny_dm)
-    assert model.guard.skipped == 1
+    assert model.training_log.guard.skipped == 1
     schedulers = model.lr_schedulers()
     assert [s.last_epoch for s in schedulers] == [4, 4]  # one per batch, skipped or not (4 batches)

@@ -36,7 +36,7 @@ def test_no_bar_when_disabled(tmp_path):
 
 def test_bar_shows_the_modules_last_window(tmp_path):
     cli = _cli(tmp_path)
-    cli.model.last_window = {"step": 40, "train/d_loss": 0.5, "train/g_loss": 1.25}
+    cli.model.training_log.last_window = {"step": 40, "train/d_loss": 0.5, "train/g_loss": 1.25}
     shown = ProgressBar().get_metrics(cli.trainer, cli.model)
     assert shown["d_loss"] == 0.5 and shown["g_loss"] == 1.25 and "step" not in shown
 
