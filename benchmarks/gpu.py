@@ -3,7 +3,8 @@
 One run, one report (`benchmarks/results/gpu_<card>.md`), for whenever a GPU is at hand:
 
 1. speed: `fit` (the user's config; and with no callbacks/logger) against `bare_loop.py` for
-   `cgan_dcgan28`, in 32-true, bf16-mixed and 16-mixed, and compiled in bf16-mixed; training
+   `cgan_dcgan28`, in 32-true, bf16-mixed and 16-mixed, and compiled in bf16-mixed; with one and
+   with eight steps per Lightning batch (`data.steps_per_batch`) in 32-true and bf16-mixed; training
    data resident on the GPU in every mode (medians of interleaved repeats);
 2. the wall time of one 60,000-image epoch of `cgan_dcgan28` at its default batch size
    (Fashion-MNIST, the full-size set that installs offline; MNIST's 60k when `--data_dir` has it);
@@ -47,37 +48,42 @@ def _args(device: str, data_dir: str, precision: str, compile: bool, extra: list
 
 
 def speed(device: str, data_dir: str, work: Path, steps: int, repeats: int, tiny: list[str]) -> list[str]:
-    """Rows of the speed table: (precision, compiled) -> fit (user), fit (plain), bare batches/s."""
+    """Rows of the speed table: (precision, compiled, steps per Lightning batch K) -> fit (user), fit (plain),
+    bare batches/s. K > 1 pays Lightning's per-batch cost once per K steps (`data.steps_per_batch`); the bare
+    loop is always the plain one-step-per-batch loop."""
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    settings = [("32-true", False), ("bf16-mixed", False), ("16-mixed", False), ("bf16-mixed", True)]
+    group = 2 if tiny else 8
+    settings = [("32-true", False, 1), ("32-true", False, group), ("bf16-mixed", False, 1),
+                ("bf16-mixed", False, group), ("16-mixed", False, 1), ("bf16-mixed", True, 1)]  # fmt: skip
     if device == "cpu":  # Lightning's 16-mixed needs CUDA
         settings = [s for s in settings if s[0] != "16-mixed"]
     if tiny:  # a smoke run: compiling takes a minute even for tiny nets
         settings = [s for s in settings if not s[1]]
     rows = []
-    for precision, compiled in settings:
-        args = _args(device, data_dir, precision, compiled, tiny)
+    for precision, compiled, k in settings:
+        args = _args(device, data_dir, precision, compiled, [*tiny, f"--data.steps_per_batch={k}"])
         probe = build(CONFIG, args, str(work / "probe"), user=False)
         probe.datamodule.setup("fit")
         hp, ds = hparams(probe), probe.datamodule.train_set
         warmup = 2 if tiny else 30 if compiled else 10
+        timed = max(k, steps - steps % k)  # whole groups
         times: dict[str, list[float]] = {"fit (user)": [], "fit (plain)": [], "bare": []}
         for r in range(repeats):
             for mode in times:
                 L.seed_everything(r, verbose=False)
                 if mode == "bare":
                     batches = tensor_batches(ds.images, ds.labels, hp["batch_size"], device)
-                    seconds = run_bare(hp, batches, warmup, steps, sync, device, args)
+                    seconds = run_bare(hp, batches, warmup, timed, sync, device, args)
                 else:
                     user = mode == "fit (user)"
-                    cli = build(CONFIG, args, str(work / f"{precision}-{compiled}-{r}-{user}"), user=user)
-                    seconds = run_fit(cli, user, warmup, steps, sync)
-                times[mode].append(steps / seconds)
+                    cli = build(CONFIG, args, str(work / f"{precision}-{compiled}-{k}-{r}-{user}"), user=user)
+                    seconds = run_fit(cli, user, -(-warmup // k), timed // k, sync)
+                times[mode].append(timed / seconds)
         med = {m: statistics.median(v) for m, v in times.items()}
+        user, plain, bare = med["fit (user)"], med["fit (plain)"], med["bare"]
         rows.append(
-            f"| {precision} | {'yes' if compiled else 'no'} | {med['fit (user)']:,.0f} | {med['fit (plain)']:,.0f} "
-            f"| {med['bare']:,.0f} | {med['fit (user)'] / med['bare']:.2f}x | {med['fit (plain)'] / med['bare']:.2f}x "
-            f"| {(1 / med['fit (user)'] - 1 / med['bare']) * 1e3:+.3f} |"
+            f"| {precision} | {'yes' if compiled else 'no'} | {k} | {user:,.0f} | {plain:,.0f} | {bare:,.0f} "
+            f"| {user / bare:.2f}x | {plain / bare:.2f}x | {(1 / user - 1 / bare) * 1e3:+.3f} |"
         )
         print(rows[-1], flush=True)
     return rows
@@ -209,9 +215,9 @@ def main(argv: list[str] | None = None) -> None:
         f"- command: `{command.strip()}` ({time.perf_counter() - started:.0f} s in all)",
         f"- torch {torch.__version__}, lightning {L.__version__}, config `{CONFIG}`, batch size from the config",
         "", "## fit against the bare loop (batches/s, median of interleaved repeats, data on the device)", "",
-        "| precision | compiled | fit (user) | fit (plain) | bare | fit (user) / bare | fit (plain) / bare "
-        "| overhead ms/batch |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |", *rows,
+        "| precision | compiled | steps per Lightning batch | fit (user) | fit (plain) | bare | fit (user) / bare "
+        "| fit (plain) / bare | overhead ms/batch |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", *rows,
         "", "## One full-size epoch", "", f"- {epoch}",
         "", "## Mixed precision, short runs", "", *runs,
         "", "## Host syncs (CUDA sync debug mode, bf16-mixed, the user's config)", "", f"- {syncs}", "",
