@@ -99,6 +99,17 @@ def test_val_samples_limits_validation(tmp_path):
     assert len(dm.val_set) == 100
 
 
+@pytest.mark.parametrize(("batch_size", "scored_in"), [(1, 64), (16, 64), (64, 64), (128, 128)])
+def test_validation_scores_in_batches_of_at_least_64_and_training_keeps_its_own(tmp_path, batch_size, scored_in):
+    dm = MNISTDataModule(data_dir=str(tmp_path), download=False, val_samples=200, batch_size=batch_size)
+    dm.prepare_data()
+    dm.setup()
+    sizes = [len(x) for x, _ in dm.val_dataloader()]
+    assert sizes[0] == scored_in and sum(sizes) == 200  # every digit, the last batch short
+    assert [len(x) for x, _ in dm.test_dataloader()] == sizes
+    assert len(next(iter(dm.train_dataloader()))[0]) == batch_size
+
+
 def test_fashion_without_files_says_how_to_get_them(tmp_path, monkeypatch):
     monkeypatch.setitem(files._SYSTEM_DIRS, "fashion_mnist", [])
     dm = MNISTDataModule(dataset="fashion_mnist", data_dir=str(tmp_path), download=False)
