@@ -10,7 +10,6 @@ Where the data comes from, first match wins:
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +29,7 @@ from gan_lightning.checks import (
 from gan_lightning.data.batches import DeviceBatches, GroupedBatches
 from gan_lightning.data.datasets import TensorImages, balanced_subset, batch_collate
 from gan_lightning.data.files import FULL_SIZE, load_split, locate, resolve_source
+from gan_lightning.data.order import TrainingOrder
 from gan_lightning.data.pixels import resize
 from gan_lightning.data.sampler import EpochSampler
 from gan_lightning.nets.dcgan import ImageSize
@@ -132,11 +132,9 @@ class MNISTDataModule(L.LightningDataModule):
         self.source: Path | None = None  # where the data was read from, set in setup()
         self.train_set: TensorImages | None = None
         self.val_set: TensorImages | None = None
-        # Training order: a permutation per epoch from this seed (drawn from the global RNG on first
-        # use, so `seed_everything` fixes it); kept in checkpoints so a resume replays the same order.
-        self.shuffle_seed: int | None = None
-        self._sampler: EpochSampler | None = None
-        self._resume_at: tuple[int, int] | None = None  # (epoch, batches of batch_size done) from a checkpoint
+        # Training order: a permutation per epoch from one seed, kept in checkpoints with the position in
+        # the epoch so a resume replays the same batches (data/order.py).
+        self.order = TrainingOrder(steps_per_batch)
 
     # -- Lightning hooks ----------------------------------------------------------------------
     def prepare_data(self) -> None:
@@ -177,22 +175,19 @@ class MNISTDataModule(L.LightningDataModule):
         trainer = self.trainer  # None outside fit: one process
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         self._check_batch_size(world)
-        if self.shuffle_seed is None:
-            seed = int(torch.randint(0, 2**31 - 1, ()).item())
-            # One seed for every rank (rank 0's), so the DDP shards never overlap.
-            self.shuffle_seed = int(trainer.strategy.broadcast(seed)) if trainer is not None else seed
-        resume, self._resume_at = self._resume_at, None  # (epoch, batches done), applied once
+        seed = self.order.seed_for(trainer)  # one for every rank (rank 0's): the DDP shards never overlap
+        resume = self.order.take_resume()  # (epoch, batches done) from a checkpoint, applied once
         device = self._resident_device()
         if device is not None:  # batches drawn on the device (same order as the sampler; see batches.py)
             batches = self._device_batches(device)
             if resume is not None:
                 batches.resume_at(*resume)
         else:
-            self._sampler = EpochSampler(len(self.train_set), self.shuffle_seed, rank, world)
+            sampler = EpochSampler(len(self.train_set), seed, rank, world)
             if resume is not None:
                 epoch, done = resume
-                self._sampler.resume_at(epoch, done * self.batch_size)
-            batches = self._loader(self.train_set, shuffle=True, drop_last=True, sampler=self._sampler)
+                sampler.resume_at(epoch, done * self.batch_size)
+            batches = self._loader(self.train_set, shuffle=True, drop_last=True, sampler=sampler)
         if self.steps_per_batch == 1:
             return batches
         grouped = GroupedBatches(batches, self.steps_per_batch)
@@ -211,40 +206,12 @@ class MNISTDataModule(L.LightningDataModule):
                 f"got {self.batch_size}"
             )
 
-    # -- exact resume: the data order and the position in it ride in the checkpoint ----------
+    # -- exact resume: the data order and the position in it ride in the checkpoint (`order`) ----------
     def state_dict(self) -> dict:
-        trainer = getattr(self, "trainer", None)
-        if trainer is None or self.shuffle_seed is None:
-            return {}
-        loop = trainer.fit_loop.epoch_loop
-        # Batches whose training step ran in this epoch (0 at an epoch boundary: next epoch starts fresh).
-        done = loop.batch_progress.current.processed
-        if done >= trainer.num_training_batches:
-            done = 0
-        elif self.steps_per_batch > 1:  # Lightning counted groups; the model knows where inside one it stopped
-            position = getattr(getattr(trainer.lightning_module, "micro_steps", None), "position", None)
-            done = done * self.steps_per_batch if position is None else position
-        return {
-            "shuffle_seed": self.shuffle_seed,
-            "epoch": trainer.current_epoch,
-            "batches_done": done,
-            "steps_per_batch": self.steps_per_batch,
-        }
+        return self.order.state_dict(getattr(self, "trainer", None))
 
     def load_state_dict(self, state_dict: dict) -> None:
-        if "shuffle_seed" in state_dict:
-            saved = int(state_dict.get("steps_per_batch", 1))
-            if saved != self.steps_per_batch and int(state_dict["batches_done"]):
-                # Lightning's own count of this epoch's batches is in groups of the saved size.
-                raise ValueError(
-                    f"data.steps_per_batch: this checkpoint stopped inside an epoch with steps_per_batch={saved}; "
-                    f"resume it with {saved} (change it at an epoch boundary), got {self.steps_per_batch}"
-                )
-            self.shuffle_seed = int(state_dict["shuffle_seed"])
-            self._resume_at = (int(state_dict["epoch"]), int(state_dict["batches_done"]))
-            # Lightning warns that a mid-epoch resume with a loader lacking its own state_dict "can cause
-            # unreliable results": not so here, the sampler replays the rest of the epoch.
-            warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch")
+        self.order.load_state_dict(state_dict)
 
     # -- device-resident training batches (data.device_resident) -------------------------------
     def _resident_device(self) -> torch.device | None:
@@ -268,7 +235,7 @@ class MNISTDataModule(L.LightningDataModule):
             self.batch_size,
             shuffle=True,
             drop_last=True,  # _check_batch_size: every rank has at least one full batch
-            seed=self.shuffle_seed,
+            seed=self.order.seed_for(trainer),
             rank=trainer.global_rank,
             world_size=trainer.world_size,
             epoch=lambda: trainer.current_epoch,
@@ -323,7 +290,7 @@ class MNISTDataModule(L.LightningDataModule):
             sampler=sampler,
             # Its own generator: iterating a DataLoader otherwise draws a seed from the global RNG,
             # which would shift the training noise stream differently in a resumed run.
-            generator=torch.Generator().manual_seed(self.shuffle_seed or 0),
+            generator=torch.Generator().manual_seed(self.order.seed or 0),
             drop_last=drop_last and len(ds) >= batch_size,
             num_workers=self.num_workers,
             collate_fn=batch_collate,
