@@ -44,9 +44,10 @@ DATASETS = choices(Dataset_)
 IMAGE_SIZES = choices(ImageSize)
 
 
-# Validation and test batches: the samples are drawn and scored per batch, and at batch 1 (the tutorial's
-# configs) scoring 10,000 digits one at a time took 16 s instead of ~2 s. Configs of 64 or more keep
-# their own batch size, so their validation numbers are unchanged.
+# Validation, test and predict batches: samples are drawn (and scored) per batch, and at batch 1 (the
+# tutorial's configs) scoring 10,000 digits one at a time took 16 s instead of ~2 s. Configs of 64 or
+# more keep their own batch size, so their validation numbers are unchanged; predict's noise does not
+# depend on the batch size at all.
 EVAL_MIN_BATCH = 64
 
 
@@ -58,7 +59,7 @@ class MNISTDataModule(L.LightningDataModule):
         dataset: ``"mnist"`` or ``"fashion_mnist"``.
         data_dir: folder searched for IDX files and used for downloads.
         image_size: 28 (native) or 64 (resized once at setup, bilinear with antialiasing).
-        batch_size: training batch size; validation and test score in batches of at least
+        batch_size: training batch size; validation, test and predict go in batches of at least
             `EVAL_MIN_BATCH` (64): a batch-1 config would otherwise take 10,000 tiny batches to score.
         download: try torchvision's download when no local files are found.
         num_workers: DataLoader workers; 0 is fastest for an in-memory tensor.
@@ -269,7 +270,8 @@ class MNISTDataModule(L.LightningDataModule):
             model, self.predict_digits, self.predict_n_per_digit, self.predict_n, self.predict_seed, names
         )
         rank, world = trainer.global_rank, trainer.world_size
-        pieces = NoisePieces(model.hparams, labels, self.predict_seed, self.batch_size, rank, world)
+        batch = max(self.batch_size, EVAL_MIN_BATCH)  # the noise is the same whatever the pieces (chunked.py)
+        pieces = NoisePieces(model.hparams, labels, self.predict_seed, batch, rank, world)
         return DataLoader(pieces, batch_size=None)  # the pieces are the batches
 
     def _loader(
