@@ -127,7 +127,6 @@ class MNISTDataModule(L.LightningDataModule):
         self.dataset, self.data_dir, self.image_size = dataset, Path(data_dir), image_size
         self.batch_size, self.download, self.num_workers = batch_size, download, num_workers
         self.val_samples, self.train_subset, self.indices = val_samples, train_subset, indices
-        self.steps_per_batch = steps_per_batch
         self.predict_digits, self.predict_n_per_digit = predict_digits, predict_n_per_digit
         self.predict_n, self.predict_seed = predict_n, predict_seed
         self.source: Path | None = None  # where the data was read from, set in setup()
@@ -136,6 +135,11 @@ class MNISTDataModule(L.LightningDataModule):
         # Training order: a permutation per epoch from one seed, kept in checkpoints with the position in
         # the epoch so a resume replays the same batches (data/order.py).
         self.order = TrainingOrder(steps_per_batch)
+
+    @property
+    def steps_per_batch(self) -> int:
+        """Training steps per Lightning batch (kept by `order`, whose checkpoint positions count in them)."""
+        return self.order.steps_per_batch
 
     # -- Lightning hooks ----------------------------------------------------------------------
     def prepare_data(self) -> None:

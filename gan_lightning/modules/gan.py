@@ -306,7 +306,7 @@ class GAN(
         means, counts = window.means, window.counts
         d_means = {f"train/{k}": means[k] for k in D_KEYS}
         # Not prog_bar=True: Lightning turns progress-bar values into Python numbers after every batch,
-        # a host sync each time; `callbacks.ProgressBar` shows `last_window` instead.
+        # a host sync each time; `callbacks.ProgressBar` shows `training_log.last_window` instead.
         self.log_dict(d_means, on_step=True, on_epoch=True, batch_size=counts["d"])
         if counts["g"]:
             self.log("train/g_loss", means["g_loss"], on_step=True, on_epoch=True, batch_size=counts["g"])
