@@ -1,13 +1,14 @@
 """Weights & Biases logging that never blocks a run, in the same versioned run folders as TensorBoard.
 
-`WandbLogger` is Lightning's W&B logger with three changes:
+`WandbLogger` is Lightning's W&B logger with four changes:
 
 - no credentials (no `WANDB_API_KEY`, no `wandb login` entry in ~/.netrc) and no `WANDB_MODE`:
   it logs offline instead of prompting or failing, and prints one line saying so and how to upload
   later with `wandb sync`. A server that cannot be reached falls back the same way.
 - each run gets its own `<save_dir>/lightning_logs/version_N/` folder (as TensorBoard does), and
   W&B's files, the checkpoints, the saved config and the image files all go inside it.
-- `wandb` not installed: a one-line error naming the fix.
+- `wandb` not installed: a one-line error naming the fix; a `WANDB_MODE` (or `mode`) that wandb does not
+  know, an empty one included, is refused in one line when the logger is built, before any run.
 
 `WANDB_MODE=disabled` (nothing logged) and `WANDB_MODE=offline` are respected as they are.
 `SaveConfigToWandb` (used by the CLI) adds the full CLI config to the W&B run's config.
@@ -31,6 +32,22 @@ from gan_lightning.reliability.runs import claim_version_dir, find_resumable_che
 
 DEFAULT_PROJECT = "gan-lightning"
 _ENV_MODES = {"dryrun": "offline", "run": "online"}  # older spellings of WANDB_MODE
+_MODES = ("online", "offline", "disabled", "shared")  # what wandb.init takes as `mode`
+
+
+def check_mode(name: str, value: str | None) -> str | None:
+    """`value` of W&B's mode (`name`: where it came from), refused in one line unless wandb knows it:
+    wandb's own check fails later, in a many-line validation report."""
+    if value is None or value in _MODES or value in _ENV_MODES:
+        return value
+    raise ValueError(f"{name} must be one of {', '.join(_MODES)} (or the older dryrun, run), got {value!r}")
+
+
+def env_mode() -> str | None:
+    """`WANDB_MODE` when set (checked: an empty value is refused too), else None."""
+    return check_mode("WANDB_MODE", os.environ.get("WANDB_MODE"))
+
+
 _MISSING_WANDB = (
     "W&B logger: the `wandb` package is not installed; pip install wandb, "
     "or log elsewhere with --config logger/tensorboard (or logger/csv, logger/none)"
@@ -90,6 +107,8 @@ class WandbLogger(_LightningWandbLogger):
         # The CLI passes every `wandb.init` argument, unset ones as None: drop those so wandb's and
         # Lightning's own defaults (e.g. resume="allow") apply.
         kwargs = {key: value for key, value in kwargs.items() if value is not None}
+        check_mode("mode", kwargs.get("mode"))
+        env_mode()  # at the door: a bad WANDB_MODE fails before training, not when the run starts
         # Lightning's logger refuses offline=True with log_model (and sets WANDB_MODE for the whole
         # process); wandb itself records artifacts offline for `wandb sync`, so offline is handled here.
         super().__init__(name=name, save_dir=save_dir or ".", project=project, log_model=log_model, **kwargs)
@@ -132,13 +151,13 @@ class WandbLogger(_LightningWandbLogger):
         if self._experiment is None and rank_zero_only.rank == 0:
             self._wandb_init["dir"] = str(self.run_dir)
             fallback = None
-            env_mode = os.environ.get("WANDB_MODE")
+            mode_from_env = env_mode()
             if self._offline_asked:
                 self._wandb_init["mode"] = "offline"
-            if env_mode and not self._wandb_init.get("mode"):
+            if mode_from_env and not self._wandb_init.get("mode"):
                 # Pass it on explicitly: wandb reads the environment once per process, so a value set
                 # later (a notebook, a test) would otherwise be ignored.
-                self._wandb_init["mode"] = _ENV_MODES.get(env_mode, env_mode)
+                self._wandb_init["mode"] = _ENV_MODES.get(mode_from_env, mode_from_env)
             explicit = bool(self._wandb_init.get("mode"))
             if not explicit and not has_wandb_credentials():
                 fallback = "no credentials found (no WANDB_API_KEY, no `wandb login`)"

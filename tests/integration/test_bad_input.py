@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import os
 import re
 import shutil
 import sys
@@ -33,6 +34,8 @@ class Case:
     argv: Callable[[Path], list[str]]  # the command line, given a scratch folder
     match: str  # regex the error line must match
     skip: str = ""  # why this machine cannot show the case (it has the hardware asked for), or ''
+    env: dict[str, str] | None = None  # environment variables set for the command
+    without_wandb: bool = False  # run as if the `wandb` package were not installed
 
 
 def _fit(*extra: str, config: str = CONFIG, root: str = "runs/{n}") -> Callable[[Path], list[str]]:
@@ -339,6 +342,13 @@ CASES: list[Case] = [
         "W&B logger without `wandb` installed",
         _fit("--config", str(ROOT / "configs" / "logger" / "wandb.yaml")),
         r"the `wandb` package is not installed; pip install wandb",
+        without_wandb=True,
+    ),
+    Case(
+        "`WANDB_MODE` set but empty, W&B logger",
+        _fit("--config", str(ROOT / "configs" / "logger" / "wandb.yaml")),
+        r"WANDB_MODE must be one of online, offline, disabled, shared \(or the older dryrun, run\), got ''",
+        env={"WANDB_MODE": ""},
     ),
 ]
 
@@ -388,19 +398,32 @@ TRAINER_CASES = [
 CASES += TRAINER_CASES
 
 
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def run_case(case: Case, tmp: Path) -> tuple[int, str]:
     """(exit code, what the command wrote on stderr starting with `gan-lightning`)."""
     _files(tmp)
     err = io.StringIO()
-    hide_wandb = "wandb" in case.what.lower()
     saved = sys.modules.get("wandb")
-    if hide_wandb:
+    if case.without_wandb:
         sys.modules["wandb"] = None  # import wandb now fails as when it is not installed
     try:
-        with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exit_info:
+        with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exit_info, _environment(case.env or {}):
             main(case.argv(tmp))
     finally:
-        if hide_wandb:
+        if case.without_wandb:
             sys.modules.pop("wandb")
             if saved is not None:
                 sys.modules["wandb"] = saved

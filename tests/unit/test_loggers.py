@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_lightning.loggers import WandbLogger, has_wandb_credentials
+from gan_lightning.loggers import WandbLogger, env_mode, has_wandb_credentials
 from gan_lightning.reliability.runs import claim_version_dir, find_last_checkpoint, fresh_path
 
 FALLBACK = "W&B: no credentials found"
@@ -71,3 +71,35 @@ def test_an_explicit_mode_is_respected_without_the_fallback_line(no_credentials,
     run = WandbLogger(save_dir=str(tmp_path)).experiment
     assert run.settings.mode == "offline"
     assert FALLBACK not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["", "ofline", "Offline"])
+def test_a_bad_wandb_mode_is_one_line_naming_it_before_any_run(value, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", value)
+    refused = rf"^WANDB_MODE must be one of online, offline, disabled, shared .*got '{value}'$"
+    with pytest.raises(ValueError, match=refused):
+        WandbLogger(save_dir=str(tmp_path))
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    with pytest.raises(ValueError, match=r"^mode must be one of online, .*got 'of'$"):
+        WandbLogger(save_dir=str(tmp_path), mode="of")
+    assert not (tmp_path / "lightning_logs").exists()  # refused before a run folder was claimed
+
+
+@pytest.mark.parametrize("value", ["online", "offline", "disabled", "dryrun"])
+def test_every_mode_wandb_knows_passes_the_check(value, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", value)
+    assert env_mode() == value
+
+
+def test_fit_refuses_an_empty_wandb_mode_in_one_line(tmp_path, monkeypatch, capsys):
+    from gan_lightning.commands.cli import main
+
+    monkeypatch.setenv("WANDB_MODE", "")  # `WANDB_MODE= gan-lightning fit ...`
+    root = tmp_path / "runs"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--config", "gan_mlp", f"--trainer.default_root_dir={root}", f"--data.data_dir={tmp_path}"])
+    assert exit_info.value.code == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("gan-lightning")]
+    assert lines == ["gan-lightning: error: WANDB_MODE must be one of online, offline, disabled, shared (or the older "
+                     "dryrun, run), got ''"]  # fmt: skip
+    assert not list(root.rglob("*.ckpt"))
