@@ -1,5 +1,7 @@
 """Image callbacks, loss curves and the GIF: what they draw, where it goes, and that it survives a resume."""
 
+import re
+
 import pytest
 import torch
 
@@ -106,3 +108,51 @@ def test_loss_plot_draws_no_half_line_for_raw_score_losses(loss):
     assert "not a probability" in d_ax.get_ylabel() and "raw D score" in d_ax.get_ylabel()
     labels = [text.get_text() for text in d_ax.get_legend().get_texts()]
     assert labels == ["sigmoid(D(x)), real", "sigmoid(D(G(z))), fake"]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_loss_curves_replot_after_epochs_only_within_their_share_of_the_wall_time(tmp_path):
+    from types import SimpleNamespace
+
+    curves = LossCurves(share=0.02)
+    clock = curves.clock = _Clock()
+    plotted = []
+
+    def plot(trainer):  # each plot takes 0.4 s of the fake clock
+        plotted.append(trainer.current_epoch)
+        clock.now += 0.4
+        return tmp_path / "loss_curves.png"
+
+    curves.plot = plot
+    trainer = SimpleNamespace(current_epoch=0)
+    curves.on_fit_start(trainer, None)
+    for epoch in range(60):  # 1-second epochs
+        clock.now += 1.0
+        trainer.current_epoch = epoch
+        curves.on_train_epoch_end(trainer, None)
+    # The first epoch always plots; then only while (spent + 0.4 s) <= 2% of the wall time: every ~20 s.
+    assert plotted[0] == 0 and 3 <= len(plotted) <= 4, plotted
+    assert curves._spent_s <= 0.02 * clock.now + 0.4
+
+    every = LossCurves(share=None, every_n_epochs=2)
+    every.clock, every.plot = clock, plot
+    plotted.clear()
+    every.on_fit_start(trainer, None)
+    for epoch in range(6):
+        trainer.current_epoch = epoch
+        every.on_train_epoch_end(trainer, None)
+    assert plotted == [1, 3, 5]  # no budget: every second epoch
+
+
+@pytest.mark.parametrize("share", [0, 1, -0.5, True, "2%"])
+def test_loss_curves_share_must_be_a_fraction(share):
+    refused = rf"^share must be a number in \(0, 1\) or None, got {re.escape(repr(share))}$"
+    with pytest.raises(ValueError, match=refused):
+        LossCurves(share=share)
