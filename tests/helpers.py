@@ -1,5 +1,6 @@
 """Small shared pieces for tests."""
 
+import re
 from pathlib import Path
 
 import lightning as L
@@ -84,3 +85,34 @@ class SaveAt(Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         if (trainer.current_epoch, batch_idx) == self.at:
             trainer.save_checkpoint(self.path)
+
+
+# Words just before (or after) a path that say it is not there: such a path is named as missing.
+ABSENT_BEFORE = re.compile(
+    r"(no checkpoint file at|cannot write to|cannot write|cannot create the folder|could not write checkpoint) '?$"
+)
+ABSENT_AFTER = re.compile(r"^'?, a path under the file")
+RESUME = "--ckpt_path last"
+
+
+def named_paths(message: str, roots: list[Path]) -> list[str]:
+    """Every path under one of `roots` that `message` names, except those it says are not there."""
+    found = []
+    for root in roots:
+        for match in re.finditer(re.escape(str(root)) + r"[^\s'\"`;,()]*", message):
+            path = match.group().rstrip(".:")
+            if ABSENT_BEFORE.search(message[: match.start()]) or ABSENT_AFTER.match(message[match.end() :]):
+                continue
+            found.append(path)
+    return found
+
+
+def untrue(message: str, roots: list[Path], run_root: Path | None = None) -> list[str]:
+    """What `message` says that is not so: the paths it names that do not exist, and a resume with
+    `--ckpt_path last` offered where that finds nothing (no checkpoint in a `checkpoints/` folder under
+    `run_root`)."""
+    wrong = [f"names {p!r}, which does not exist" for p in named_paths(message, roots) if not Path(p).exists()]
+    resumable = run_root is not None and any(p.parent.name == "checkpoints" for p in run_root.rglob("*.ckpt"))
+    if RESUME in message and not resumable:
+        wrong.append(f"offers {RESUME} with no checkpoint to resume under {str(run_root)!r}")
+    return wrong
