@@ -1,4 +1,4 @@
-"""`gan-lightning test` and `gan-lightning predict` on every system config, through the real CLI."""
+"""`gan-lightning fit`, `test` and `predict` on every system config as shipped, through the real CLI."""
 
 import re
 from pathlib import Path
@@ -10,6 +10,7 @@ import yaml
 
 from gan_lightning.commands.cli import main, run_cli
 from gan_lightning.commands.generate import generate_images, load_model
+from gan_lightning.modules import model_class
 from tests.helpers import SYSTEM_CONFIGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +19,7 @@ TEST_METRICS = {"test/fid", "test/kid", "test/is", "test/modes", "test/kl_unifor
 
 
 def _common(config: Path, tmp_path: Path) -> list[str]:
+    batch = min(yaml.safe_load(config.read_text())["data"]["batch_size"], 32)  # the batch-1 configs as shipped
     return [
         "--config",
         str(config),
@@ -25,7 +27,7 @@ def _common(config: Path, tmp_path: Path) -> list[str]:
         f"--trainer.default_root_dir={tmp_path / 'runs'}",
         f"--data.data_dir={tmp_path / 'data'}",
         "--data.download=false",
-        "--data.batch_size=32",  # the tutorial's v1 config trains on batches of 1
+        f"--data.batch_size={batch}",
     ]
 
 
@@ -38,8 +40,17 @@ def _fit(config: Path, tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
-def test_test_and_predict_run_on_every_config(config, tmp_path, capsys):
+def test_every_config_fits_tests_and_predicts(config, tmp_path, capsys):
+    # fit: two batches of the config as shipped, a checkpoint of its model class, the run's config.yaml
     last = _fit(config, tmp_path)
+    shipped = yaml.safe_load(config.read_text())
+    cls = model_class(shipped["model"]["class_path"])
+    model = cls.load_from_checkpoint(last, map_location="cpu")
+    assert type(model) is cls
+    size = shipped["data"]["image_size"]
+    assert model.sample(3, generator=torch.Generator().manual_seed(0)).shape == (3, 1, size, size)
+    assert len(list((tmp_path / "runs").rglob("config.yaml"))) == 1  # SaveConfigCallback wrote the run's config
+
     cli = run_cli(["test", *_common(config, tmp_path), "--trainer.limit_test_batches=2", "--ckpt_path=last"])
     metrics = cli.trainer.callback_metrics
     conditional = "ConditionalGAN" in config.read_text()
@@ -59,7 +70,6 @@ def test_test_and_predict_run_on_every_config(config, tmp_path, capsys):
     (npz,) = (tmp_path / "runs").rglob("predictions/samples.npz")
     assert f"to {png}, {npz}" in capsys.readouterr().out
     saved = np.load(npz)
-    size = yaml.safe_load(config.read_text())["data"]["image_size"]
     assert saved["images"].shape == ((20 if conditional else 6), 1, size, size)
     # The same images `generate` draws from the same checkpoint and seed.
     counts = {"n_per_digit": 2} if conditional else {"n": 6}
