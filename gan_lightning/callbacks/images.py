@@ -133,10 +133,11 @@ class ScheduledImages(Callback):
         labels = None if self.labels is None else self.labels.to(pl_module.device)
         images = pl_module.decode(z, labels)  # (N, C, H, W) in [-1, 1]
         grid = to_grid(images, self.nrow)
-        publish_image(trainer, f"samples/{self.name}", grid)
+        path = None
         if self.save_png and self._dir is not None:
             path = save_png(grid, self._dir / "images" / f"{self.name}_step={step:07d}.png")
             self.saved.append({"path": str(path), "epoch": trainer.current_epoch, "step": step})
+        publish_image(trainer, f"samples/{self.name}", grid, png=path)  # W&B takes the file as it is
         return grid
 
     # -- checkpoint state --------------------------------------------------------------------
