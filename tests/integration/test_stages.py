@@ -1,4 +1,4 @@
-"""`gan-lightning fit`, `test` and `predict` on every system config as shipped, through the real CLI."""
+"""`gan-lightning fit`, `test` and `predict` on every system config, through the real CLI."""
 
 import re
 from pathlib import Path
@@ -19,7 +19,7 @@ TEST_METRICS = {"test/fid", "test/kid", "test/is", "test/modes", "test/kl_unifor
 
 
 def _common(config: Path, tmp_path: Path) -> list[str]:
-    batch = min(yaml.safe_load(config.read_text())["data"]["batch_size"], 32)  # the batch-1 configs as shipped
+    batch = min(yaml.safe_load(config.read_text())["data"]["batch_size"], 32)  # batch-1 configs keep their 1
     return [
         "--config",
         str(config),
@@ -41,7 +41,7 @@ def _fit(config: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
 def test_every_config_fits_tests_and_predicts(config, tmp_path, capsys):
-    # fit: two batches of the config as shipped, a checkpoint of its model class, the run's config.yaml
+    # fit: two batches (at most 32 digits each), a checkpoint of the config's model class, the run's config.yaml
     last = _fit(config, tmp_path)
     shipped = yaml.safe_load(config.read_text())
     cls = model_class(shipped["model"]["class_path"])
