@@ -80,12 +80,23 @@ def check_nonnegative(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be a number >= 0, got {value!r}")
 
 
-def check_interval(name: str, value: Any, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> None:
-    """Raises ValueError unless `lo <= value <= hi` (a bound is left out when it is open)."""
+def check_interval(
+    name: str,
+    value: Any,
+    lo: float,
+    hi: float,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    optional: bool = False,
+) -> None:
+    """Raises ValueError unless `lo <= value <= hi` (a bound is left out when it is open; ``None`` passes
+    too when `optional`)."""
+    if optional and value is None:
+        return
     ok = _is_number(value) and (lo < value if lo_open else lo <= value) and (value < hi if hi_open else value <= hi)
     if not ok:
         interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+        raise ValueError(f"{name} must be a number in {interval}{' or None' if optional else ''}, got {value!r}")
 
 
 def check_bool(name: str, value: Any) -> None:

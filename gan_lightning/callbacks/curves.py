@@ -36,6 +36,7 @@ from lightning.pytorch.callbacks import Callback
 from matplotlib.figure import Figure
 
 from gan_lightning.callbacks.sinks import run_dir
+from gan_lightning.checks import check_interval
 from gan_lightning.reliability.runs import fresh_path
 
 # logged key -> (panel, label); the G loss is present only in windows with a G step.
@@ -128,8 +129,7 @@ class LossCurves(Callback):
             raise ValueError(f"every_n_epochs must be a positive integer or None, got {every_n_epochs!r}")
         if isinstance(smooth, bool) or not isinstance(smooth, int) or smooth <= 0:
             raise ValueError(f"smooth must be a positive integer, got {smooth!r}")
-        if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1):
-            raise ValueError(f"share must be a number in (0, 1) or None, got {share!r}")
+        check_interval("share", share, 0, 1, lo_open=True, hi_open=True, optional=True)
         self.every_n_epochs, self.smooth, self.filename = every_n_epochs, smooth, filename
         self.share = share
         self.clock = time.monotonic  # seconds; tests give a clock of their own

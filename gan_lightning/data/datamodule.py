@@ -137,6 +137,11 @@ class MNISTDataModule(L.LightningDataModule):
         self.order = TrainingOrder(steps_per_batch)
 
     @property
+    def eval_batch_size(self) -> int:
+        """Validation, test and predict batches: scoring only, so at least `EVAL_MIN_BATCH`."""
+        return max(self.batch_size, EVAL_MIN_BATCH)
+
+    @property
     def steps_per_batch(self) -> int:
         """Training steps per Lightning batch (kept by `order`, whose checkpoint positions count in them)."""
         return self.order.steps_per_batch
@@ -248,8 +253,7 @@ class MNISTDataModule(L.LightningDataModule):
         )
 
     def val_dataloader(self) -> DataLoader:
-        batch = max(self.batch_size, EVAL_MIN_BATCH)  # scoring only: no training step sees these batches
-        return self._loader(self.val_set, shuffle=False, drop_last=False, batch_size=batch)
+        return self._loader(self.val_set, shuffle=False, drop_last=False, batch_size=self.eval_batch_size)
 
     def test_dataloader(self) -> DataLoader:
         return self.val_dataloader()
@@ -274,8 +278,8 @@ class MNISTDataModule(L.LightningDataModule):
             model, self.predict_digits, self.predict_n_per_digit, self.predict_n, self.predict_seed, names
         )
         rank, world = trainer.global_rank, trainer.world_size
-        batch = max(self.batch_size, EVAL_MIN_BATCH)  # the noise is the same whatever the pieces (chunked.py)
-        pieces = NoisePieces(model.hparams, labels, self.predict_seed, batch, rank, world)
+        # The noise is the same whatever the pieces (chunked.py): the batch size only cuts them.
+        pieces = NoisePieces(model.hparams, labels, self.predict_seed, self.eval_batch_size, rank, world)
         return DataLoader(pieces, batch_size=None)  # the pieces are the batches
 
     def _loader(

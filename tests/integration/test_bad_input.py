@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import lightning as L
 import pytest
@@ -408,20 +409,6 @@ TRAINER_CASES = [
 CASES += TRAINER_CASES
 
 
-@contextlib.contextmanager
-def _environment(values: dict[str, str]):
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def run_case(case: Case, tmp: Path) -> tuple[int, str]:
     """(exit code, what the command wrote on stderr starting with `gan-lightning`)."""
     _files(tmp)
@@ -430,7 +417,11 @@ def run_case(case: Case, tmp: Path) -> tuple[int, str]:
     if case.without_wandb:
         sys.modules["wandb"] = None  # import wandb now fails as when it is not installed
     try:
-        with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exit_info, _environment(case.env or {}):
+        with (
+            contextlib.redirect_stderr(err),
+            pytest.raises(SystemExit) as exit_info,
+            mock.patch.dict(os.environ, case.env or {}),
+        ):
             main(case.argv(tmp))
     finally:
         if case.without_wandb:
