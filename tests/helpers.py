@@ -1,9 +1,13 @@
 """Small shared pieces for tests."""
 
+import os
 import re
+import socket
 from pathlib import Path
 
 import lightning as L
+import torch
+import torch.multiprocessing as mp
 from lightning.pytorch.callbacks import Callback
 
 ROOT_CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # the package's gan_lightning/configs, in the clone
@@ -116,3 +120,31 @@ def untrue(message: str, roots: list[Path], run_root: Path | None = None) -> lis
     if RESUME in message and not resumable:
         wrong.append(f"offers {RESUME} with no checkpoint to resume under {str(run_root)!r}")
     return wrong
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_ranks(worker, *args, world: int = 2, env: dict | None = None) -> None:
+    """`worker(rank, *args)` on `world` CPU processes, launched the way torchrun does (RANK / LOCAL_RANK /
+    WORLD_SIZE in the environment, so Lightning joins them instead of launching its own)."""
+    mp.spawn(_rank, args=(world, free_port(), env or {}, worker, args), nprocs=world, join=True)
+
+
+def _rank(rank: int, world: int, port: int, env: dict, worker, args: tuple) -> None:
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world), RANK=str(rank),
+        LOCAL_RANK=str(rank), NODE_RANK="0", **env,
+    )  # fmt: skip
+    torch.set_num_threads(1)
+    try:
+        worker(rank, *args)
+    finally:
+        # A spawned process ends without running atexit handlers, so Lightning's own teardown of the process
+        # group never runs; left to interpreter shutdown, gloo's worker threads abort the process (SIGABRT,
+        # "terminate called without an active exception") once in a while, after the work is done.
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()

@@ -7,21 +7,19 @@ through the data module's DeviceBatches (`device_resident: true`, sharded by the
 
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
 
 import lightning as L
 import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as mp
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from gan_lightning import ConditionalGAN, MNISTDataModule
 from gan_lightning.callbacks import ImageGridLogger
 from gan_lightning.modules import GAN
+from tests.helpers import run_ranks
 
 WORLD = 2
 # G and D step apart (gan_lightning/modules/strategies.py): each spelling of the strategy, one run each.
@@ -50,12 +48,7 @@ def _spy(calls: list, fn, what: str):
     return wrapper
 
 
-def _worker(rank: int, port: int, root: str, conditional: bool) -> None:  # the CGAN run is device-resident
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(WORLD), RANK=str(rank),
-        LOCAL_RANK=str(rank), NODE_RANK="0", WANDB_MODE="offline", WANDB_SILENT="true",
-    )  # fmt: skip
-    torch.set_num_threads(1)
+def _worker(rank: int, root: str, conditional: bool) -> None:  # the CGAN run is device-resident
     import gan_lightning.callbacks.images as images
     from gan_lightning.loggers import WandbLogger
 
@@ -152,16 +145,10 @@ def _mid_epoch_resume(root: Path, device_resident: bool, strategy: str) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module", params=[False, True], ids=["gan", "cgan"])
 def ddp_run(request, tmp_path_factory) -> tuple[Path, list[dict]]:
     root = tmp_path_factory.mktemp("ddp")
-    mp.spawn(_worker, args=(_free_port(), str(root), request.param), nprocs=WORLD, join=True)
+    run_ranks(_worker, str(root), request.param, world=WORLD, env={"WANDB_MODE": "offline", "WANDB_SILENT": "true"})
     return root, [torch.load(root / f"rank{r}.pt", weights_only=False) for r in range(WORLD)]  # written by _worker
 
 

@@ -3,26 +3,18 @@ the ranks, so both move it alike, and R1/LeCam/top-k leave the ranks with identi
 
 from __future__ import annotations
 
-import os
-import socket
-
 import lightning as L
 import pytest
 import torch
-import torch.multiprocessing as mp
 
 from gan_lightning import MNISTDataModule
 from gan_lightning.modules import GAN
+from tests.helpers import run_ranks
 
 WORLD = 2
 
 
-def _worker(rank: int, port: int, root: str) -> None:
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(WORLD), RANK=str(rank),
-        LOCAL_RANK=str(rank), NODE_RANK="0",
-    )  # fmt: skip
-    torch.set_num_threads(1)
+def _worker(rank: int, root: str) -> None:
     L.seed_everything(0)
     model = GAN(
         ngf=8, ndf=8, metrics=False, d_norm="none", loss="hinge", augment="translation,cutout", augment_p=0.0,
@@ -44,15 +36,9 @@ def _worker(rank: int, port: int, root: str) -> None:
     torch.save(state, f"{root}/rank{rank}.pt")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_adaptive_p_and_weights_agree_across_ranks(tmp_path):
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=WORLD, join=True)
+    run_ranks(_worker, str(tmp_path), world=WORLD)
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(WORLD))
     assert r0["p"].item() > 0 and torch.equal(r0["p"], r1["p"]) and torch.equal(r0["rt"], r1["rt"])
     assert r0["probe_rt"].item() == r1["probe_rt"].item() == 0.0

@@ -34,6 +34,7 @@ import pytest
 from PIL import Image
 
 from gan_lightning.commands.cli import main
+from tests.helpers import free_port
 
 START_TIMEOUT = 120  # seconds for the server to say where it listens (imports on a busy 2-core machine)
 WAIT = 30  # seconds for the page to show an answer
@@ -41,12 +42,6 @@ INSTALL_BROWSER = (
     "apt-get update && apt-get install -y chromium chromium-driver (as root; .ci/run does it), "
     "and selenium: pip install -e '.[dev]'"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -203,7 +198,7 @@ def test_the_page_draws_generates_pixels_in_a_real_browser(tmp_path):
     started = time.monotonic()
     driver = _chromium(folders["downloads"])
     env = {"HOME": str(folders["home"]), "TMPDIR": str(folders["tmp"])}
-    port = _free_port()
+    port = free_port()
     try:
         with _served([sys.executable, "-m", "gan_lightning", "demo", "--port", str(port)], folders["cwd"], env) as url:
             assert urlsplit(url).netloc == f"127.0.0.1:{port}"
@@ -271,7 +266,7 @@ def test_an_exported_folder_runs_as_a_space(tmp_path):
     args = ["--format", "hf", "--out", str(folder), "--n_samples", "0", "--name", "someone/mnist-cgan"]
     main(["export", "--pretrained", "mnist-cgan", *args])
     expected_png, _ = _generated(tmp_path, "--digits", "7", "--seed", "3")
-    env = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(_free_port())}  # what a Space sets
+    env = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(free_port())}  # what a Space sets
     with _served([sys.executable, "app.py"], folder, env) as url:
         with urllib.request.urlopen(f"{url}config", timeout=WAIT) as response:
             assert json.load(response)["title"] == "gan_lightning: someone/mnist-cgan"
