@@ -85,8 +85,11 @@ class WallClockSnapshots(L.Callback):
         torch.save({"state_dict": state, **info}, self.folder / f"mark_{age:08.2f}.pt")
 
 
-def train(config: str, seed: int, args: argparse.Namespace, root: Path) -> Path:
-    """One fit process of `config` for --minutes; returns the folder of its snapshots."""
+def train(
+    config: str, seed: int, args: argparse.Namespace, root: Path, callback: str = "time_to_quality.WallClockSnapshots"
+) -> Path:
+    """One fit process of `config` for --minutes, with `callback` (a `WallClockSnapshots`, by import path
+    from benchmarks/); returns the folder of its snapshots."""
     snapshots = root / "snapshots"
     t0 = time.time()
     cmd = [
@@ -94,7 +97,7 @@ def train(config: str, seed: int, args: argparse.Namespace, root: Path) -> Path:
         f"--data.data_dir={args.data_dir}", "--data.download=false", f"--seed_everything={seed}",
         f"--trainer.max_time=00:00:{args.minutes // 60:02d}:{args.minutes % 60:02d}",
         f"--trainer.default_root_dir={root}", "--trainer.enable_progress_bar=false",
-        "--trainer.callbacks+=time_to_quality.WallClockSnapshots", f"--trainer.callbacks.init_args.folder={snapshots}",
+        f"--trainer.callbacks+={callback}", f"--trainer.callbacks.init_args.folder={snapshots}",
         f"--trainer.callbacks.init_args.t0={t0}", f"--trainer.callbacks.init_args.every_s={args.every_s}",
         *[f"--{item}" for item in args.set],
     ]  # fmt: skip
@@ -209,18 +212,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    work = Path(args.work_dir).resolve()
-    trained = {}
+def run_folders(args: argparse.Namespace, work: Path):
+    """(config, seed, a new folder for its run) for every run asked for; an existing folder is refused, never reused."""
     for config in args.configs:
         for seed in args.seeds:
             root = work / f"{config}-seed{seed}"
             if root.exists():
                 raise SystemExit(f"work_dir: {str(root)!r} exists; give a new --work_dir")
             root.mkdir(parents=True)
-            trained[config, seed] = train(config, seed, args, root)
-            print(f"trained {config} seed {seed}", flush=True)
+            yield config, seed, root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    work = Path(args.work_dir).resolve()
+    trained = {}
+    for config, seed, root in run_folders(args, work):
+        trained[config, seed] = train(config, seed, args, root)
+        print(f"trained {config} seed {seed}", flush=True)
     results = {}
     for (config, seed), snapshots in trained.items():
         rows = score(snapshots, seed, args)

@@ -33,7 +33,12 @@ from gan_lightning.modules.infocode import InfoCode
 from gan_lightning.modules.optim import frozen
 from gan_lightning.modules.scalars import D_KEYS, TrainingLog
 from gan_lightning.modules.settings import GANSettings
-from gan_lightning.modules.speed import apply_to_nets, cheap_cuda_check_during_cpu_training, restore_cuda_check
+from gan_lightning.modules.speed import (
+    apply_to_nets,
+    bf16_on_cpu_note,
+    cheap_cuda_check_during_cpu_training,
+    restore_cuda_check,
+)
 from gan_lightning.modules.steps import MicroSteps
 from gan_lightning.modules.strategies import check_ddp
 from gan_lightning.modules.techniques import TECHNIQUE_KEY, Techniques
@@ -462,6 +467,9 @@ class GAN(
         if changed:
             note = "resumed with other learning rates than the checkpoint's; the configured ones apply: "
             rank_zero_info(note + ", ".join(changed))
+        slow = bf16_on_cpu_note(self.device, self.trainer.precision)
+        if slow is not None:
+            rank_zero_info(slow)
 
     def on_train_end(self) -> None:  # (after an exception the cheap check stays: CPU training used no CUDA)
         restore_cuda_check(getattr(self, "_cuda_check", None))

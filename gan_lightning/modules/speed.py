@@ -80,3 +80,23 @@ def cheap_cuda_check_during_cpu_training(device: torch.device) -> str | None:
 def restore_cuda_check(previous: str | None) -> None:
     if previous is not None:
         os.environ[NVML_CHECK] = previous
+
+
+def cpu_has_bf16_units() -> bool:
+    """Whether this CPU computes in bf16 natively (AMX tiles or AVX512-BF16); elsewhere torch emulates
+    bf16 and `bf16-mixed` is slower than float32. (torch's own probes, kept private by torch: a torch
+    without them counts as having the units, so no note is given on a guess.)"""
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
+    if not all(callable(p) for p in probes):
+        return True
+    return any(p() for p in probes)
+
+
+def bf16_on_cpu_note(device: torch.device, precision: str) -> str | None:
+    """A one-line note for bf16 autocast on a CPU that emulates bf16 (training works, only slower)."""
+    if device.type != "cpu" or not str(precision).startswith("bf16") or cpu_has_bf16_units():
+        return None
+    return (
+        f"trainer.precision {precision!r}: this CPU has no bf16 units (AMX or AVX512-BF16), so bf16 is emulated "
+        "and slower than '32-true' here"
+    )

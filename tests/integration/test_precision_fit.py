@@ -40,10 +40,14 @@ class _Spy(ConditionalGAN):
         self.norms.append((before, after))
 
 
-def test_bf16_mixed_trains_with_float32_losses_and_weights(tmp_path, tiny_dm):
+def test_bf16_mixed_trains_with_float32_losses_and_weights(tmp_path, tiny_dm, caplog, monkeypatch):
+    for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"):  # as on a CPU that emulates bf16
+        monkeypatch.setattr(torch.cpu, probe, lambda: False)
     model = _Spy()
     trainer = tiny_trainer(tmp_path, precision="bf16-mixed", limit_train_batches=3)
-    trainer.fit(model, tiny_dm)
+    with caplog.at_level("INFO"):
+        trainer.fit(model, tiny_dm)
+    assert caplog.text.count("this CPU has no bf16 units") == 1  # said once, at the start of training
     assert model.logit_dtypes == {torch.bfloat16}  # autocast was on for D
     assert model.loss_dtypes == {torch.float32}  # losses.py does the math in float32
     assert all(p.dtype == torch.float32 for p in model.parameters())

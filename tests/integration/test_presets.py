@@ -19,8 +19,8 @@ SYSTEMS = SYSTEM_CONFIGS
 PRESETS = {p.stem: p for p in sorted((ROOT / "configs" / "trainer").glob("*.yaml"))}
 
 
-def test_the_four_presets_exist():
-    assert set(PRESETS) == {"cpu", "gpu", "multi_gpu", "multi_node"}
+def test_the_five_presets_exist():
+    assert set(PRESETS) == {"cpu", "cpu_bf16", "gpu", "multi_gpu", "multi_node"}
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS), ids=str)
@@ -40,11 +40,16 @@ def test_preset_stacks_after_every_system(preset):
 
 @pytest.mark.parametrize(
     "preset, strategy, devices, nodes",
-    [("cpu", SingleDeviceStrategy, 1, 1), ("multi_gpu", DDPStrategy, 2, 1), ("multi_node", DDPStrategy, 2, 2)],
-    ids=["cpu", "multi_gpu", "multi_node"],
+    [
+        ("cpu", SingleDeviceStrategy, 1, 1),
+        ("cpu_bf16", SingleDeviceStrategy, 1, 1),
+        ("multi_gpu", DDPStrategy, 2, 1),
+        ("multi_node", DDPStrategy, 2, 2),
+    ],
+    ids=["cpu", "cpu_bf16", "multi_gpu", "multi_node"],
 )
 def test_preset_builds_the_intended_strategy(preset, strategy, devices, nodes, tmp_path):
-    on_cpu = [] if preset == "cpu" else ["--trainer.accelerator=cpu", "--trainer.devices=2"]
+    on_cpu = [] if preset.startswith("cpu") else ["--trainer.accelerator=cpu", "--trainer.devices=2"]
     cli = run_cli(
         [
             "--config", str(ROOT / "configs" / "cgan_dcgan28.yaml"), "--config", str(PRESETS[preset]), *on_cpu,
@@ -55,3 +60,4 @@ def test_preset_builds_the_intended_strategy(preset, strategy, devices, nodes, t
     trainer = cli.trainer
     assert type(trainer.strategy) is strategy
     assert trainer.num_devices == devices and trainer.num_nodes == nodes
+    assert trainer.precision == yaml.safe_load(PRESETS[preset].read_text())["trainer"]["precision"]
