@@ -45,7 +45,7 @@ class ExponentialMovingAverage(nn.Module):
         self.decay = float(decay)
         self._count: int | None = 0  # host copy of n_averaged; None: read it on the next update
         self._pairs: tuple[list, list, list, list] | None = None  # (avg float, live float, avg int, live int)
-        self.register_load_state_dict_post_hook(lambda module, _: module._forget_host_state())
+        self.register_load_state_dict_post_hook(_forget_host_state_after_load)
 
     def _forget_host_state(self) -> None:
         self._count = None
@@ -96,3 +96,8 @@ class ExponentialMovingAverage(nn.Module):
             torch._foreach_copy_(avg_i, live_i)  # integer buffers follow the live model
         self.n_averaged.add_(1)
         self._count = self.count() + 1
+
+
+def _forget_host_state_after_load(module: ExponentialMovingAverage, incompatible_keys) -> None:
+    # A module-level function, not a lambda: the module must pickle (ddp_spawn sends it to its processes).
+    module._forget_host_state()

@@ -112,7 +112,7 @@ class GAN(
         # Counts generator updates: a buffer so checkpoints carry it, a host copy so reading it costs no sync.
         self.register_buffer("g_steps", torch.zeros((), dtype=torch.long))
         self._g_steps = 0
-        self.register_load_state_dict_post_hook(lambda module, _: module._read_counters())
+        self.register_load_state_dict_post_hook(_read_counters_after_load)
         # The hot path's fixed lists: each net's parameters, frozen during the other net's step.
         self._g_params, self._d_params = self.g_parameters(), self.d_parameters()
         # Training scalars stay on the device between log steps, where the divergence guard reads them
@@ -478,3 +478,8 @@ class GAN(
         note = optim.unfinished_decay(self)  # a max_time safety stop must not hide a half-done decay
         if note is not None:
             rank_zero_warn(note)
+
+
+def _read_counters_after_load(module: GAN, incompatible_keys) -> None:
+    # A module-level function, not a lambda: the module must pickle (ddp_spawn sends it to its processes).
+    module._read_counters()

@@ -19,6 +19,14 @@ presets use) trains the same way without the note. A DDP strategy that asks for
 ``find_unused_parameters=False`` or ``static_graph=True`` explicitly stops before the first batch
 with a one-line error naming the strategy to use.
 
+The strategies that start their processes through multiprocessing (``ddp_spawn``, ``ddp_fork``,
+``ddp_notebook``) get `GANProcessLauncher`, Lightning's launcher with two additions. ``spawn`` sends
+the model to each process by pickling it, and torch cannot pickle parametrized layers (the spectral norm
+of the DCGAN discriminators): such a model is refused in one line before any process starts, naming
+the strategies that work. And each process ends its process group itself: a process started by
+multiprocessing runs no atexit handler, so Lightning's own teardown never runs there, and left to
+interpreter shutdown gloo's threads can abort the process (SIGABRT) after training has finished.
+
 BatchNorm: each rank normalises its own real batch and its own fake batch (D sees them in two
 forwards, the DCGAN recipe), like single-device training at the per-device batch size. For
 statistics over the global batch set `trainer.sync_batchnorm: true` (CUDA only in PyTorch).
@@ -26,12 +34,18 @@ statistics over the global batch set `trainer.sync_batchnorm: true` (CUDA only i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import lightning as L
+import torch
 from lightning.pytorch.strategies import DDPStrategy, StrategyRegistry
+
+# Lightning's launcher for multiprocessing-started processes (private: no public class to extend).
+from lightning.pytorch.strategies.launchers.multiprocessing import _MultiProcessingLauncher
 from lightning.pytorch.utilities import rank_zero_info
 from torch.nn.parallel import DistributedDataParallel
+from torch.nn.utils import parametrize
 
 GAN_DDP_STRATEGY = "ddp_find_unused_parameters_true"
 # Lightning's DDP names that leave find_unused_parameters to its default (False).
@@ -57,6 +71,42 @@ class GANDDPStrategy(DDPStrategy):
             self._ddp_kwargs["find_unused_parameters"] = True
             rank_zero_info(DDP_NOTE.format(name=self.registered_name))
         super().setup(trainer)
+
+    def _configure_launcher(self) -> None:
+        super()._configure_launcher()
+        if isinstance(self._launcher, _MultiProcessingLauncher):
+            self._launcher = GANProcessLauncher(self, start_method=self._start_method)
+
+
+# Start methods that pickle what they send to the new process (fork copies memory instead).
+PICKLING_START_METHODS = ("spawn", "forkserver")
+
+
+class GANProcessLauncher(_MultiProcessingLauncher):
+    """Lightning's multiprocessing launcher: refuses a model `spawn` cannot send, and ends each
+    process's process group before the process exits (see the module docstring)."""
+
+    def launch(self, function: Callable, *args: Any, trainer: L.Trainer | None = None, **kwargs: Any) -> Any:
+        if trainer is not None and self._start_method in PICKLING_START_METHODS:
+            check_sendable(trainer.lightning_module, getattr(self._strategy, "registered_name", "ddp_spawn"))
+        return super().launch(function, *args, trainer=trainer, **kwargs)
+
+    def _wrapping_function(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super()._wrapping_function(*args, **kwargs)
+        finally:
+            if torch.distributed.is_available() and torch.distributed.is_initialized():
+                torch.distributed.destroy_process_group()
+
+
+def check_sendable(module: Any, strategy: str) -> None:
+    """Raises ValueError (one line) if `module` has parametrized layers, which torch cannot pickle."""
+    if isinstance(module, torch.nn.Module) and any(parametrize.is_parametrized(m) for m in module.modules()):
+        raise ValueError(
+            "trainer.strategy must not pickle this model (torch cannot pickle its parametrized layers, the spectral "
+            "norm), as 'spawn' does to send it to each process: use 'ddp' (each process started as a script) or "
+            f"'ddp_fork', got {strategy!r}"
+        )
 
 
 def _is_ours(module: Any) -> bool:

@@ -407,6 +407,21 @@ TRAINER_CASES = [
     for skip in [_CANNOT_SHOW.get(needs, "")]
 ]
 CASES += TRAINER_CASES
+# A strategy that pickles the model for its processes, with a model torch cannot pickle (spectral norm):
+# refused before any process starts (gan_lightning/modules/strategies.py).
+CASES.append(
+    Case(
+        "`trainer.strategy ddp_spawn` for a model with spectral norm",
+        _fit(
+            "--trainer.accelerator=cpu",
+            "--trainer.devices=2",
+            "--trainer.strategy=ddp_spawn",
+            config=str(ROOT / "configs" / "cgan_dcgan28.yaml"),
+        ),
+        r"^gan-lightning: error: trainer\.strategy must not pickle this model .*use 'ddp' .*got 'ddp_spawn'$",
+        exit_code=2,
+    )
+)
 
 
 def run_case(case: Case, tmp: Path) -> tuple[int, str]:
