@@ -20,12 +20,13 @@ presets use) trains the same way without the note. A DDP strategy that asks for
 with a one-line error naming the strategy to use.
 
 The strategies that start their processes through multiprocessing (``ddp_spawn``, ``ddp_fork``,
-``ddp_notebook``) get `GANProcessLauncher`, Lightning's launcher with two additions. ``spawn`` sends
-the model to each process by pickling it, and torch cannot pickle parametrized layers (the spectral norm
-of the DCGAN discriminators): such a model is refused in one line before any process starts, naming
-the strategies that work. And each process ends its process group itself: a process started by
-multiprocessing runs no atexit handler, so Lightning's own teardown never runs there, and left to
-interpreter shutdown gloo's threads can abort the process (SIGABRT) after training has finished.
+``ddp_notebook``, and their ``..._find_unused_parameters_true`` names) get `GANProcessLauncher`,
+Lightning's launcher with two additions. ``spawn`` sends the model to each process by pickling it, and
+torch cannot pickle parametrized layers (the spectral norm of the DCGAN discriminators): such a model is
+refused in one line before any process starts, naming the strategies that work. And each process ends
+its process group itself: a process started by multiprocessing runs no atexit handler, so Lightning's
+own teardown never runs there, and left to interpreter shutdown gloo's threads can abort the process
+(SIGABRT) after training has finished.
 
 BatchNorm: each rank normalises its own real batch and its own fake batch (D sees them in two
 forwards, the DCGAN recipe), like single-device training at the per-device batch size. For
@@ -50,6 +51,9 @@ from torch.nn.utils import parametrize
 GAN_DDP_STRATEGY = "ddp_find_unused_parameters_true"
 # Lightning's DDP names that leave find_unused_parameters to its default (False).
 PLAIN_DDP_NAMES = ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
+# Lightning's names that set it already but start their processes through multiprocessing: registered too,
+# for `GANProcessLauncher` only (find_unused_parameters is theirs, so no note).
+LAUNCHED_DDP_NAMES = tuple(f"ddp_{m}_find_unused_parameters_true" for m in ("spawn", "fork", "notebook"))
 DDP_NOTE = (
     "trainer.strategy {name!r}: a GAN's G and D backward passes each leave the other net's parameters unused, "
     f"so DDP runs with find_unused_parameters=True (as '{GAN_DDP_STRATEGY}' does)"
@@ -58,7 +62,8 @@ DDP_NOTE = (
 
 class GANDDPStrategy(DDPStrategy):
     """Lightning's `DDPStrategy` under the names in `PLAIN_DDP_NAMES`: `find_unused_parameters` on
-    for a gan_lightning model (with a one-line note), Lightning's plain DDP for any other module."""
+    for a gan_lightning model (with a one-line note), Lightning's plain DDP for any other module; and
+    under `LAUNCHED_DDP_NAMES`, where the setting is Lightning's, for `GANProcessLauncher`."""
 
     def __init__(self, *args: Any, registered_name: str = "ddp", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,21 +119,23 @@ def _is_ours(module: Any) -> bool:
     return bool(getattr(module, "unused_parameters_per_backward", False))
 
 
-def register_plain_ddp_names() -> None:
-    """Point `PLAIN_DDP_NAMES` at `GANDDPStrategy`, with Lightning's own settings for each name."""
-    for name in PLAIN_DDP_NAMES:
+def register_ddp_names() -> None:
+    """Point `PLAIN_DDP_NAMES` and `LAUNCHED_DDP_NAMES` at `GANDDPStrategy`, with Lightning's own settings
+    for each name."""
+    for name in PLAIN_DDP_NAMES + LAUNCHED_DDP_NAMES:
         entry = StrategyRegistry[name]
         params = {**entry["init_params"], "registered_name": name}
+        added = (
+            "find_unused_parameters=True for a gan_lightning GAN"
+            if name in PLAIN_DDP_NAMES
+            else "ends its processes' process groups"
+        )
         StrategyRegistry.register(
-            name,
-            GANDDPStrategy,
-            description=f"{entry['description']}; find_unused_parameters=True for a gan_lightning GAN",
-            override=True,
-            **params,
+            name, GANDDPStrategy, description=f"{entry['description']}; {added}", override=True, **params
         )
 
 
-register_plain_ddp_names()
+register_ddp_names()
 
 
 def check_ddp(wrapped: Any) -> None:

@@ -22,9 +22,16 @@ def _trainer(strategy: str) -> L.Trainer:
     return L.Trainer(accelerator="cpu", devices=2, strategy=strategy, logger=False, enable_progress_bar=False)
 
 
-@pytest.mark.parametrize("strategy", ["ddp_spawn", "ddp_fork", "ddp_notebook"])
-def test_multiprocessing_strategies_get_the_gan_launcher(strategy):
-    assert type(_trainer(strategy).strategy.launcher) is GANProcessLauncher
+@pytest.mark.parametrize(
+    "strategy, find_unused",
+    [(name, None) for name in ("ddp_spawn", "ddp_fork", "ddp_notebook")]
+    + [(f"ddp_{m}_find_unused_parameters_true", True) for m in ("spawn", "fork", "notebook")],
+)
+def test_multiprocessing_strategies_get_the_gan_launcher(strategy, find_unused):
+    built = _trainer(strategy).strategy
+    assert type(built.launcher) is GANProcessLauncher and built.registered_name == strategy
+    # Lightning's own setting for the name is kept (None: set for a GAN at setup, with the note)
+    assert built._ddp_kwargs.get("find_unused_parameters") is find_unused
 
 
 def test_ddp_keeps_lightnings_script_launcher():
