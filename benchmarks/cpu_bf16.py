@@ -12,25 +12,26 @@ with AMX also shows what a CPU without bf16 units does with `bf16-mixed`.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import statistics
+import sys
 import time
-from pathlib import Path
 
 import torch
-import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from gan_lightning.commands.cli import run_cli
+from gan_lightning.commands.configs import resolve_config_names
 
 
 def build(config: str) -> tuple[torch.nn.Module, int]:
-    """The config's LightningModule (from its class_path and init_args) and its batch size."""
-    cfg = yaml.safe_load((REPO / "configs" / f"{config}.yaml").read_text())
-    module, _, name = cfg["model"]["class_path"].rpartition(".")
-    cls = getattr(importlib.import_module(module), name)
-    model = cls(**{**cfg["model"].get("init_args", {}), "metrics": False, "ema_decay": None})
-    return model, int(cfg.get("data", {}).get("batch_size", 64))
+    """The config's model and batch size, as the console script builds them (no metrics, no EMA: the nets)."""
+    argv, sys.argv = sys.argv, sys.argv[:1]  # LightningCLI warns when it also sees this script's own arguments
+    try:
+        settings = ["--trainer.logger=false", "--model.init_args.metrics=false", "--model.init_args.ema_decay=null"]
+        cli = run_cli([*resolve_config_names(["--config", config]), *settings, "--data.download=false"], run=False)
+    finally:
+        sys.argv = argv
+    return cli.model, cli.datamodule.batch_size
 
 
 def step_ms(model: torch.nn.Module, batch: int, bf16: bool, steps: int) -> float:

@@ -63,7 +63,7 @@ class EMAScreen(ttq.WallClockSnapshots):
         own = pl_module.generator_ema
         if own is None:
             raise ValueError("EMAScreen: the config has no ema_decay; there is no average to compare with")
-        live = own._live[0]
+        live = pl_module.g_modules()  # what the model's own average follows
         self.averages = {rule: RuleEMA(live, own.decay, rule) for rule in self.rules}
         self._seen = own.count()
 

@@ -93,7 +93,7 @@ class GANProcessLauncher(_MultiProcessingLauncher):
 
     def launch(self, function: Callable, *args: Any, trainer: L.Trainer | None = None, **kwargs: Any) -> Any:
         if trainer is not None and self._start_method in PICKLING_START_METHODS:
-            check_sendable(trainer.lightning_module, getattr(self._strategy, "registered_name", "ddp_spawn"))
+            check_sendable(trainer.lightning_module, self._strategy.registered_name)  # a GANDDPStrategy
         return super().launch(function, *args, trainer=trainer, **kwargs)
 
     def _wrapping_function(self, *args: Any, **kwargs: Any) -> None:
