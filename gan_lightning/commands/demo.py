@@ -23,6 +23,7 @@ import contextlib
 import importlib.util
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -40,6 +41,29 @@ PORTS = (7860, 7959)  # where Gradio looks for a free port when none is given
 
 class DemoError(ValueError):
     """Bad input to `demo`: one line, exit code 2."""
+
+
+def _cannot_listen(host: str, port: int | None) -> DemoError:
+    ports = f"port {port}" if port is not None else f"any port in {PORTS[0]}..{PORTS[1]}"
+    return DemoError(
+        f"port: cannot listen on {host!r} at {ports} (in use, or not an address of this machine); "
+        "give another --port or --host"
+    )
+
+
+def check_port(host: str, port: int | None) -> None:
+    """Raises DemoError when nothing could listen at `host`:`port`, before the seconds of loading the
+    model and Gradio. The server binds again later (and says the same if the port was taken meanwhile);
+    with no port, Gradio picks a free one itself."""
+    if port is None:
+        return
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server's own socket does
+            probe.bind(address)
+    except OSError:  # in use, not this machine's address, or a name that does not resolve
+        raise _cannot_listen(host, port) from None
 
 
 def _missing(package: str) -> ModuleNotFoundError:
@@ -142,11 +166,7 @@ def serve(
                     css=CSS,
                 )
             except OSError:
-                ports = f"port {port}" if port is not None else f"any port in {PORTS[0]}..{PORTS[1]}"
-                raise DemoError(
-                    f"port: cannot listen on {host!r} at {ports} (in use, or not an address of this machine); "
-                    "give another --port or --host"
-                ) from None
+                raise _cannot_listen(host, port) from None
             print(f"gan-lightning demo: {name} at {url} (Ctrl+C stops it)", flush=True)
             try:
                 page.block_thread()
@@ -186,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
             raise DemoError(f"port must be in 1..65535, got {args.port}")
         if not args.host.strip():
             raise DemoError(f"host must be an address such as 127.0.0.1 or 0.0.0.0, got {args.host!r}")
+        check_port(args.host, args.port)
         check_gradio()  # before the model loads: say what to install first
         pretrained = None if args.ckpt_path else (args.pretrained or DEFAULT_MODEL)
         model = load_sampler(args.ckpt_path, pretrained)

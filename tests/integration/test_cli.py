@@ -100,6 +100,11 @@ def test_entry_points(entry, tmp_path):
     exe = [str(Path(sys.executable).with_name("gan-lightning"))] if entry == ["console"] else [sys.executable, *entry]
     if entry == ["console"] and not Path(exe[0]).exists():
         pytest.fail(f"console script not installed next to {sys.executable}; install with pip install -e .")
-    out = subprocess.run([*exe, "fit", "--help"], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "--data.image_size" in out.stdout and "--model" in out.stdout and "--trainer.max_epochs" in out.stdout
+    if entry == ["console"]:  # fit's whole parser: Lightning, the model's and the data's arguments
+        out = subprocess.run([*exe, "fit", "--help"], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert "--data.image_size" in out.stdout and "--model" in out.stdout and "--trainer.max_epochs" in out.stdout
+    else:  # the same dispatch to a command, one that starts in a second rather than fit's five
+        out = subprocess.run([*exe, "generate", "--help"], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith("usage: gan-lightning generate") and "--n_per_digit" in out.stdout

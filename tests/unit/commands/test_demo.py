@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sys
 
 import pytest
@@ -58,3 +59,29 @@ def test_serve_without_gradio_leaves_no_folder_and_no_setting(monkeypatch, tmp_p
         demo.serve(model=None, source=["--pretrained", "mnist-cgan"], name="mnist-cgan")
     assert list(tmp_path.iterdir()) == []
     assert "GRADIO_TEMP_DIR" not in os.environ
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "no-such-host.invalid"])
+def test_a_port_nothing_can_listen_at_is_refused_before_the_model_loads(capsys, monkeypatch, host):
+    def load_sampler(*args):
+        raise AssertionError("the model loaded before the port was checked")
+
+    monkeypatch.setattr(demo, "load_sampler", load_sampler)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        err = _one_line_error(capsys, ["--host", host, "--port", str(port)])
+    assert err == (
+        f"gan-lightning demo: error: port: cannot listen on {host!r} at port {port} (in use, or not an address "
+        "of this machine); give another --port or --host\n"
+    )
+
+
+def test_a_free_port_passes_the_check_and_stays_free():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo.check_port("127.0.0.1", port)
+    demo.check_port("127.0.0.1", port)  # the check let go of it
+    demo.check_port("127.0.0.1", None)  # no port: Gradio picks one
