@@ -145,10 +145,26 @@ def _mid_epoch_resume(root: Path, device_resident: bool, strategy: str) -> dict:
     }
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["gan", "cgan"])
-def ddp_run(request, tmp_path_factory) -> tuple[Path, list[dict]]:
+def _both(rank: int, root: str) -> None:
+    """The GAN run, then the CGAN run, in the same two processes (one start-up for both)."""
+    import wandb
+
+    for name, conditional in (("gan", False), ("cgan", True)):
+        Path(root, name).mkdir(exist_ok=True)
+        _worker(rank, f"{root}/{name}", conditional)
+        wandb.finish()  # as a script training two models does: the next logger starts a run of its own
+
+
+@pytest.fixture(scope="module")
+def ddp_runs(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("ddp")
-    run_ranks(_worker, str(root), request.param, world=WORLD, env={"WANDB_MODE": "offline", "WANDB_SILENT": "true"})
+    run_ranks(_both, str(root), world=WORLD, env={"WANDB_MODE": "offline", "WANDB_SILENT": "true"})
+    return root
+
+
+@pytest.fixture(scope="module", params=["gan", "cgan"])
+def ddp_run(request, ddp_runs) -> tuple[Path, list[dict]]:
+    root = ddp_runs / request.param
     return root, [torch.load(root / f"rank{r}.pt", weights_only=False) for r in range(WORLD)]  # written by _worker
 
 
