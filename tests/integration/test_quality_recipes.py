@@ -19,3 +19,18 @@ def test_recipe_builds(system, recipe, tmp_path):
     assert augment.policy == ("translation", "cutout")
     assert augment.adaptive == (recipe == "ada")
     assert cli.model.hparams.ema_decay == 0.999  # the system's own settings stay
+
+
+def test_three_minutes_recipe_sets_the_clock_and_adams_betas_only(tmp_path):
+    def built(*recipe: str):
+        args = ["--config", str(ROOT / "configs" / "cgan_dcgan28.yaml"), *recipe, "--trainer.logger=false"]
+        return run_cli([*args, "--data.download=false", f"--trainer.default_root_dir={tmp_path}"], run=False)
+
+    default, short = built(), built("--config", str(ROOT / "configs" / "recipes" / "three_minutes.yaml"))
+    assert short.config["trainer"]["max_time"] == "00:00:03:00" and short.trainer.max_epochs == -1
+    assert tuple(short.model.hparams.betas) == (0.0, 0.99) and tuple(default.model.hparams.betas) == (0.5, 0.999)
+    assert {k: v for k, v in short.model.hparams.items() if k != "betas"} == {
+        k: v for k, v in default.model.hparams.items() if k != "betas"
+    }
+    g_opt, d_opt = short.model.configure_optimizers()
+    assert g_opt.defaults["betas"] == d_opt.defaults["betas"] == (0.0, 0.99)
