@@ -22,15 +22,21 @@ def test_recipe_builds(system, recipe, tmp_path):
 
 
 def test_three_minutes_recipe_sets_the_clock_and_adams_betas_only(tmp_path):
-    def built(*recipe: str):
-        args = ["--config", str(ROOT / "configs" / "cgan_dcgan28.yaml"), *recipe, "--trainer.logger=false"]
+    def built(system: str, *recipe: str):
+        args = ["--config", str(ROOT / "configs" / f"{system}.yaml"), *recipe, "--trainer.logger=false"]
         return run_cli([*args, "--data.download=false", f"--trainer.default_root_dir={tmp_path}"], run=False)
 
-    default, short = built(), built("--config", str(ROOT / "configs" / "recipes" / "three_minutes.yaml"))
+    recipe = ("--config", str(ROOT / "configs" / "recipes" / "three_minutes.yaml"))
+    default, short = built("cgan_dcgan28"), built("cgan_dcgan28", *recipe)
     assert short.config["trainer"]["max_time"] == "00:00:03:00" and short.trainer.max_epochs == -1
-    assert tuple(short.model.hparams.betas) == (0.0, 0.99) and tuple(default.model.hparams.betas) == (0.5, 0.999)
-    assert {k: v for k, v in short.model.hparams.items() if k != "betas"} == {
-        k: v for k, v in default.model.hparams.items() if k != "betas"
-    }
+    # The conditional default already trains with the recipe's betas: only the clock changes.
+    assert default.config["trainer"]["max_time"] is None
+    assert dict(short.model.hparams) == dict(default.model.hparams)
     g_opt, d_opt = short.model.configure_optimizers()
     assert g_opt.defaults["betas"] == d_opt.defaults["betas"] == (0.0, 0.99)
+    # Stacked on a config with other betas, the recipe brings its own and leaves the rest.
+    other, other_short = built("gan_dcgan28"), built("gan_dcgan28", *recipe)
+    assert tuple(other.model.hparams.betas) == (0.5, 0.999) and tuple(other_short.model.hparams.betas) == (0.0, 0.99)
+    assert {k: v for k, v in other_short.model.hparams.items() if k != "betas"} == {
+        k: v for k, v in other.model.hparams.items() if k != "betas"
+    }
