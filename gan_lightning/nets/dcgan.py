@@ -99,7 +99,7 @@ class DCGANGenerator(nn.Module):
         """The first layer, a transposed convolution of a 1x1 map (no bias), computed as what it is: one
         matrix product of (B, nz+k) with its weight viewed as (nz+k, w*s*s). The same weight and result (up to
         the order of float sums), but CPU kernels run the product about 3x faster than ConvTranspose2d, and
-        with 400 clusters one-hot at its input this layer is a third of the generator's work."""
+        with 400 clusters one-hot at its input this layer holds about a third of the generator's multiply-adds."""
         w = self.net[0].weight  # (nz+k, w, s, s)
         return (h @ w.flatten(1)).view(h.shape[0], *w.shape[1:])
 
