@@ -18,9 +18,12 @@ steady-state training, no epoch-end work. With `--fit_args --data.steps_per_batc
 batches carry K batches each: the counts are rounded to whole groups and every rate is per batch of
 `data.batch_size`, as the bare loop's. `--whole_process N` also times whole processes of N
 epochs (startup included, no validation): the console script against `bare_loop.py`.
+`--group K ...` adds a `fit (user) K=k` mode for each k (the user's fit with `data.steps_per_batch=k`),
+interleaved with the others, so one run compares group sizes side by side.
 
   python benchmarks/throughput.py --data_dir DIR                        # every 28 px config, 2 threads
   python benchmarks/throughput.py --data_dir DIR --configs cgan_dcgan28 gan_mlp_tutorial_v2 --whole_process 4
+  python benchmarks/throughput.py --data_dir DIR --configs gan_mlp cgan_mlp --group 8    # K=1 against K=8
   python benchmarks/throughput.py --device gpu --precision bf16-mixed --configs cgan_dcgan28
 """
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -63,11 +67,13 @@ def cli_args(config: str, args, root: str) -> list[str]:
     ]  # fmt: skip
 
 
-def build(config: str, args, root: str, user: bool):
-    """The config's trainer, model and data module, as the console script builds them."""
+def build(config: str, args, root: str, user: bool, group: int | None = None):
+    """The config's trainer, model and data module, as the console script builds them (`group`: with
+    that many batches per Lightning batch instead of the config's)."""
     argv, sys.argv = sys.argv, sys.argv[:1]  # LightningCLI warns when it also sees this script's own arguments
     try:
         extra = [] if user else ["--trainer.logger=false", "--model.init_args.metrics=false"]
+        extra += [] if group is None else [f"--data.steps_per_batch={group}"]
         cli = run_cli(cli_args(config, args, root) + extra, run=False)
     finally:
         sys.argv = argv
@@ -163,6 +169,14 @@ def _time_bare(hp: dict, batches: Iterator, warmup: int, steps: int, sync, devic
     raise AssertionError("unreachable")
 
 
+def group_mode(k: int) -> str:
+    return f"fit (user) K={k}"
+
+
+def modes(args) -> list[str]:
+    return MODES + [group_mode(k) for k in args.group]
+
+
 def measure(config: str, args, work: Path) -> tuple[dict[str, list[float]], int, int]:
     """{mode: [seconds per batch, ...]}, the batch size and the timed batches per measurement."""
     probe = build(config, args, str(work / "probe"), user=False)
@@ -170,18 +184,20 @@ def measure(config: str, args, work: Path) -> tuple[dict[str, list[float]], int,
     hp, ds = hparams(probe), probe.datamodule.train_set
     batch, per_epoch = hp["batch_size"], len(ds) // hp["batch_size"]
     group = probe.datamodule.steps_per_batch  # fit's Lightning batches each carry this many batches
-    steps = args.steps or max(1, min(per_epoch - args.warmup - group, args.max_steps))
-    steps, warmup = max(group, steps - steps % group), -(-args.warmup // group) * group  # whole groups
+    unit = math.lcm(group, *args.group)  # every fit mode times whole groups of the same batches
+    steps = args.steps or max(1, min(per_epoch - args.warmup - unit, args.max_steps))
+    steps, warmup = max(unit, steps - steps % unit), -(-args.warmup // unit) * unit
     device = "cuda" if args.device == "gpu" else "cpu"
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    times: dict[str, list[float]] = {m: [] for m in MODES}
+    groups = {"fit (user)": None, "fit (plain)": None} | {group_mode(k): k for k in args.group}
+    times: dict[str, list[float]] = {m: [] for m in modes(args)}
     for r in range(args.repeats):
-        for mode in MODES:  # interleaved: slow phases of a shared machine hit every mode alike
+        for mode in times:  # interleaved: slow phases of a shared machine hit every mode alike
             L.seed_everything(r, verbose=False)
             if mode.startswith("fit"):
-                user = mode == "fit (user)"
-                cli = build(config, args, str(work / f"{config}-{r}-{user}"), user=user)
-                seconds = run_fit(cli, user, warmup // group, steps // group, sync)
+                user, k = mode != "fit (plain)", groups[mode]
+                cli = build(config, args, str(work / f"{config}-{r}-{mode.replace(' ', '')}"), user=user, group=k)
+                seconds = run_fit(cli, user, warmup // (k or group), steps // (k or group), sync)
             else:
                 make = tensor_batches if mode == "bare" else tutorial_batches
                 seconds = run_bare(hp, make(ds.images, ds.labels, batch, device), warmup, steps, sync, device, args)
@@ -224,11 +240,12 @@ def whole_process(config: str, args, work: Path) -> tuple[dict[str, list[float]]
 
 
 def table(results: dict, batches: dict, steps: dict) -> str:
+    extra = [m for m in next(iter(results.values())) if m not in MODES]  # the `--group` modes
     lines = [
         "| config | batch | timed batches | fit (user) batches/s | fit (plain) batches/s | bare batches/s "
         "| tutorial batches/s | fit (user) img/s | fit (user) / bare | fit (plain) / bare | overhead ms/batch "
-        "| fit (user) / tutorial |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| fit (user) / tutorial |" + "".join(f" {m} / bare | {m} overhead ms/batch |" for m in extra),
+        "| --- |" + " ---: |" * (11 + 2 * len(extra)),
     ]
     for config, times in results.items():
         med = {m: statistics.median(v) for m, v in times.items()}  # seconds per batch
@@ -239,6 +256,7 @@ def table(results: dict, batches: dict, steps: dict) -> str:
             f"| {rate['bare']:,.1f} | {rate['tutorial']:,.1f} | {rate['fit (user)'] * batches[config]:,.0f} "
             f"| {med['bare'] / med['fit (user)']:.2f}x | {med['bare'] / med['fit (plain)']:.2f}x "
             f"| {(med['fit (user)'] - med['bare']) * 1e3:+.2f} | {med['tutorial'] / med['fit (user)']:.2f}x |"
+            + "".join(f" {med['bare'] / med[m]:.2f}x | {(med[m] - med['bare']) * 1e3:+.2f} |" for m in extra)
         )
     return "\n".join(lines)
 
@@ -269,8 +287,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--whole_process", type=int, default=0, metavar="EPOCHS", help="also time whole processes")
     p.add_argument("--whole_max_batches", type=int, default=3000, help="whole processes: at most this many batches")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "throughput_cpu.md"))
+    p.add_argument("--group", nargs="+", type=int, default=[], metavar="K",
+                   help="also time the user's fit with data.steps_per_batch=K, for each K")  # fmt: skip
     p.add_argument("--fit_args", nargs=argparse.REMAINDER, default=[], help="CLI overrides for both fit modes")
     args = p.parse_args(argv)
+    if any(k < 1 for k in args.group):
+        p.error(f"--group takes positive batches per Lightning batch, got {args.group}")
     args.data_dir = str(Path(args.data_dir).resolve())  # the whole-process runs start in another folder
     if args.threads:
         torch.set_num_threads(args.threads)
