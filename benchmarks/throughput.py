@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bare_loop import BareGAN, tensor_batches  # noqa: E402
 
 from gan_lightning.commands.cli import run_cli  # noqa: E402
+from gan_lightning.modules.steps import MAX_STEPS_PER_BATCH  # noqa: E402
 
 CONFIGS = ["cgan_dcgan28", "gan_dcgan28", "cgan_mlp", "gan_mlp", "gan_mlp_tutorial_v2", "gan_mlp_tutorial_v1"]
 MODES = ["fit (user)", "fit (plain)", "bare", "tutorial"]
@@ -88,23 +89,28 @@ def hparams(cli) -> dict:
 
 
 class _StopWatch(L.Callback):
-    """Times batches warmup .. warmup+steps-1 (start of one to start of the next), then stops fit."""
+    """Times from the first Lightning batch that starts after `warmup` batches to the first that starts
+    `steps` batches later, then stops fit. Counted in batches of `data.batch_size` (Lightning's logging
+    count, which a group of K advances by K), so any group size, `auto`'s too, is timed alike."""
 
     def __init__(self, warmup: int, steps: int, sync: Callable[[], None]) -> None:
-        self.warmup, self.steps, self.sync, self.seen, self.elapsed = warmup, steps, sync, 0, None
+        self.warmup, self.steps, self.sync = warmup, steps, sync
+        self.start: tuple[float, int] | None = None
+        self.per_batch: float | None = None  # seconds per batch of data.batch_size
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        if self.seen == self.warmup:
+        done = trainer.fit_loop.epoch_loop._batches_that_stepped
+        if self.start is None and done >= self.warmup:
             self.sync()
-            self.t0 = time.perf_counter()
-        elif self.seen == self.warmup + self.steps:
+            self.start = (time.perf_counter(), done)
+        elif self.start is not None and done >= self.start[1] + self.steps:
             self.sync()
-            self.elapsed = time.perf_counter() - self.t0
+            self.per_batch = (time.perf_counter() - self.start[0]) / (done - self.start[1])
             trainer.should_stop = True
-        self.seen += 1
 
 
 def run_fit(cli, user: bool, warmup: int, steps: int, sync) -> float:
+    """Seconds per batch of `data.batch_size`."""
     watch = _StopWatch(warmup, steps, sync)
     if user:
         trainer = cli.trainer
@@ -116,7 +122,7 @@ def run_fit(cli, user: bool, warmup: int, steps: int, sync) -> float:
             precision=cli.trainer.precision_plugin.precision, log_every_n_steps=cli.trainer.log_every_n_steps,
         )  # fmt: skip
     trainer.fit(cli.model, cli.datamodule)
-    return watch.elapsed
+    return watch.per_batch
 
 
 class _TutorialMNIST(Dataset):
@@ -169,7 +175,14 @@ def _time_bare(hp: dict, batches: Iterator, warmup: int, steps: int, sync, devic
     raise AssertionError("unreachable")
 
 
-def group_mode(k: int) -> str:
+def group_size(text: str) -> int | str:
+    """A `--group` value: a positive integer or ``auto``."""
+    if text == "auto" or (text.isdigit() and int(text) > 0):
+        return text if text == "auto" else int(text)
+    raise argparse.ArgumentTypeError(f"a positive integer or auto, got {text!r}")
+
+
+def group_mode(k: int | str) -> str:
     return f"fit (user) K={k}"
 
 
@@ -183,9 +196,11 @@ def measure(config: str, args, work: Path) -> tuple[dict[str, list[float]], int,
     probe.datamodule.setup("fit")
     hp, ds = hparams(probe), probe.datamodule.train_set
     batch, per_epoch = hp["batch_size"], len(ds) // hp["batch_size"]
-    group = probe.datamodule.steps_per_batch  # fit's Lightning batches each carry this many batches
-    unit = math.lcm(group, *args.group)  # every fit mode times whole groups of the same batches
-    steps = args.steps or max(1, min(per_epoch - args.warmup - unit, args.max_steps))
+    fixed = [k for k in args.group if k != "auto"]  # "auto" (in a config or here) is sized when fit starts
+    unit = math.lcm(probe.datamodule.steps_per_batch, *fixed)  # fixed group sizes time whole groups
+    auto = "auto" in args.group or probe.datamodule.order.undecided
+    last = max(unit, MAX_STEPS_PER_BATCH if auto else 1)  # the timed window ends before the epoch's last group
+    steps = args.steps or max(1, min(per_epoch - args.warmup - last, args.max_steps))
     steps, warmup = max(unit, steps - steps % unit), -(-args.warmup // unit) * unit
     device = "cuda" if args.device == "gpu" else "cpu"
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
@@ -197,11 +212,11 @@ def measure(config: str, args, work: Path) -> tuple[dict[str, list[float]], int,
             if mode.startswith("fit"):
                 user, k = mode != "fit (plain)", groups[mode]
                 cli = build(config, args, str(work / f"{config}-{r}-{mode.replace(' ', '')}"), user=user, group=k)
-                seconds = run_fit(cli, user, warmup // (k or group), steps // (k or group), sync)
+                times[mode].append(run_fit(cli, user, warmup, steps, sync))
             else:
                 make = tensor_batches if mode == "bare" else tutorial_batches
                 seconds = run_bare(hp, make(ds.images, ds.labels, batch, device), warmup, steps, sync, device, args)
-            times[mode].append(seconds / steps)
+                times[mode].append(seconds / steps)
     return times, batch, steps
 
 
@@ -287,12 +302,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--whole_process", type=int, default=0, metavar="EPOCHS", help="also time whole processes")
     p.add_argument("--whole_max_batches", type=int, default=3000, help="whole processes: at most this many batches")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "throughput_cpu.md"))
-    p.add_argument("--group", nargs="+", type=int, default=[], metavar="K",
-                   help="also time the user's fit with data.steps_per_batch=K, for each K")  # fmt: skip
+    p.add_argument("--group", nargs="+", type=group_size, default=[], metavar="K",
+                   help="also time the user's fit with data.steps_per_batch=K (a number or auto)")  # fmt: skip
     p.add_argument("--fit_args", nargs=argparse.REMAINDER, default=[], help="CLI overrides for both fit modes")
     args = p.parse_args(argv)
-    if any(k < 1 for k in args.group):
-        p.error(f"--group takes positive batches per Lightning batch, got {args.group}")
     args.data_dir = str(Path(args.data_dir).resolve())  # the whole-process runs start in another folder
     if args.threads:
         torch.set_num_threads(args.threads)

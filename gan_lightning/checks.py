@@ -41,12 +41,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def check_positive_int(name: str, value: Any, optional: bool = False) -> None:
-    """Raises ValueError unless `value` is an int > 0 (``None`` too when `optional`); bools are refused."""
+def check_positive_int(name: str, value: Any, optional: bool = False, also: str | None = None) -> None:
+    """Raises ValueError unless `value` is an int > 0 (``None`` too when `optional`); bools are refused.
+    `also`: another value the argument takes, named in the message."""
     if optional and value is None:
         return
     if not _is_int(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer{' or None' if optional else ''}, got {value!r}")
+        other = " or None" if optional else f" or {also}" if also else ""
+        raise ValueError(f"{name} must be a positive integer{other}, got {value!r}")
 
 
 def check_nonnegative_int(name: str, value: Any) -> None:

@@ -71,10 +71,14 @@ def one_line(message: str) -> str:
 
 def _reason(reason: str, key: str, message: str = "") -> str:
     """jsonargparse's type errors as the project's own checks word them (`key` + this)."""
-    literals = re.findall(r"typing\.Literal\[(.*?)\]", _line_after("Subtypes:", message))
+    subtypes = _line_after("Subtypes:", message)
+    literals = re.findall(r"typing\.Literal\[(.*?)\]", subtypes)
     if reason.startswith("Does not validate against any of the Union subtypes") and literals:
+        given = _as_given(_line_after("Given value:", message))
+        if "<class 'int'>" in subtypes:  # a number or a word (data.steps_per_batch: 8 or 'auto')
+            return f" must be an integer or {' or '.join(literals)}, got {given!r}"
         # A union of Literals (trainer.precision): all their values, as one Literal's error names them.
-        return f" must be one of ({', '.join(literals)}), got {_as_given(_line_after('Given value:', message))!r}"
+        return f" must be one of ({', '.join(literals)}), got {given!r}"
     if m := re.fullmatch(r"Expected a <class 'bool'>\. Got value: (.*)", reason):
         # jsonargparse reports a Literal mixing bools and strings as a failed bool: name its values.
         allowed = BOOL_CHOICES.get(key.rsplit(".", 1)[-1], (True, False))

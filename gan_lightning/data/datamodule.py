@@ -10,6 +10,7 @@ Where the data comes from, first match wins:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 Dataset_ = Literal["mnist", "fashion_mnist"]
 DeviceResident = Literal[True, False, "auto"]
+StepsPerBatch = int | Literal["auto"]
 DATASETS = choices(Dataset_)
 IMAGE_SIZES = choices(ImageSize)
 
@@ -78,7 +80,9 @@ class MNISTDataModule(L.LightningDataModule):
             batches of `batch_size` (`GroupedBatches`) and the model makes one full D/G step on each,
             so Lightning's fixed cost per batch is paid once per group. The same batches, in the same
             order, as with 1: the weights come out the same. For small, fast steps (batch-1 MLPs,
-            a GPU); counts keyed on steps keep their meaning (docs/speed.md).
+            a GPU); counts keyed on steps keep their meaning (docs/speed.md). ``"auto"``: sized when
+            a fit starts from the time of the model's step (`gan_lightning.modules.steps.pick_steps_per_batch`),
+            so that Lightning's cost per batch is about 2% of a group's time (1 to 16).
         predict_digits, predict_n_per_digit, predict_n, predict_seed: what `gan-lightning predict`
             draws, as `gan-lightning generate`'s ``--digits``, ``--n_per_digit``, ``--n``, ``--seed``:
             a conditional model `predict_n_per_digit` images of each digit (default: all ten), an
@@ -106,15 +110,17 @@ class MNISTDataModule(L.LightningDataModule):
         predict_seed: int = 0,
         train_subset: int | None = None,
         indices: bool = False,
-        steps_per_batch: int = 1,
+        steps_per_batch: StepsPerBatch = 1,
     ) -> None:
         super().__init__()
         check_choice("dataset", dataset, Dataset_)
         check_choice("image_size", image_size, ImageSize)
         check_choice("device_resident", device_resident, DeviceResident)
         check_nonnegative_int("num_workers", num_workers)
-        for name in ("batch_size", "predict_n_per_digit", "predict_n", "steps_per_batch"):
+        for name in ("batch_size", "predict_n_per_digit", "predict_n"):
             check_positive_int(name, locals()[name])
+        if steps_per_batch != "auto":
+            check_positive_int("steps_per_batch", steps_per_batch, also="'auto'")
         check_positive_int("val_samples", val_samples, optional=True)
         check_positive_int("train_subset", train_subset, optional=True)
         check_bool("indices", indices)
@@ -143,8 +149,14 @@ class MNISTDataModule(L.LightningDataModule):
 
     @property
     def steps_per_batch(self) -> int:
-        """Training steps per Lightning batch (kept by `order`, whose checkpoint positions count in them)."""
+        """Training steps per Lightning batch (kept by `order`, whose checkpoint positions count in them;
+        with ``"auto"``, 1 until `decide_steps_per_batch`)."""
         return self.order.steps_per_batch
+
+    def decide_steps_per_batch(self, pick: Callable[[], int]) -> int:
+        """Training steps per Lightning batch for this fit; with ``"auto"``, `pick()` sizes it once (the
+        model calls this when a fit starts, before the training loader is built)."""
+        return self.order.decide(pick)
 
     # -- Lightning hooks ----------------------------------------------------------------------
     def prepare_data(self) -> None:

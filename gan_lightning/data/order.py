@@ -5,12 +5,14 @@ the global RNG when the first training loader is built (so `seed_everything` fix
 every DDP rank (broadcast, so the shards never overlap), and rides in checkpoints with the position in
 the epoch: how many batches had their training step. A loaded position is applied once, by the next
 training loader. With several steps per Lightning batch (`data.steps_per_batch`) Lightning counts
-groups; the model's `micro_steps` knows where inside a group a run stopped.
+groups; the model's `micro_steps` knows where inside a group a run stopped. With ``"auto"`` the group
+size is decided when a fit starts (by the model, which can time its step) and saved with the position.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -19,8 +21,11 @@ import torch
 class TrainingOrder:
     """The order's seed and a checkpoint's position in it; `MNISTDataModule` holds it as `order`."""
 
-    def __init__(self, steps_per_batch: int = 1) -> None:
-        self.steps_per_batch = steps_per_batch
+    def __init__(self, steps_per_batch: int | str = 1) -> None:
+        # ``"auto"``: 1 until `decide` sizes it at the start of fit, or a checkpoint resumed inside an epoch
+        # brings the size it was written with
+        self.undecided = steps_per_batch == "auto"
+        self.steps_per_batch: int = 1 if self.undecided else int(steps_per_batch)
         self.seed: int | None = None
         self._resume_at: tuple[int, int] | None = None  # (epoch, batches of batch_size done) from a checkpoint
 
@@ -30,6 +35,12 @@ class TrainingOrder:
             seed = int(torch.randint(0, 2**31 - 1, ()).item())
             self.seed = int(trainer.strategy.broadcast(seed)) if trainer is not None else seed
         return self.seed
+
+    def decide(self, pick: Callable[[], int]) -> int:
+        """The group size; with ``"auto"`` `pick()` sizes it the first time (a fit's start)."""
+        if self.undecided:
+            self.steps_per_batch, self.undecided = int(pick()), False
+        return self.steps_per_batch
 
     def take_resume(self) -> tuple[int, int] | None:
         """(epoch, batches done) loaded from a checkpoint, once; None otherwise."""
@@ -58,6 +69,8 @@ class TrainingOrder:
         if "shuffle_seed" not in state_dict:
             return
         saved = int(state_dict.get("steps_per_batch", 1))
+        if self.undecided and int(state_dict["batches_done"]):  # "auto" resumes inside an epoch as written
+            self.steps_per_batch, self.undecided = saved, False
         if saved != self.steps_per_batch and int(state_dict["batches_done"]):
             # Lightning's own count of this epoch's batches is in groups of the saved size.
             raise ValueError(

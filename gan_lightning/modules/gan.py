@@ -39,7 +39,7 @@ from gan_lightning.modules.speed import (
     cheap_cuda_check_during_cpu_training,
     restore_cuda_check,
 )
-from gan_lightning.modules.steps import MicroSteps
+from gan_lightning.modules.steps import MicroSteps, pick_steps_per_batch
 from gan_lightning.modules.strategies import check_ddp
 from gan_lightning.modules.techniques import TECHNIQUE_KEY, Techniques
 from gan_lightning.modules.updates import Updates
@@ -412,11 +412,14 @@ class GAN(
         check_data_matches(self.hparams, getattr(self.trainer, "datamodule", None))
         check_ddp(self.trainer.strategy.model)  # the DDP wrapper, built by now: refuse plain 'ddp'
         datamodule = getattr(self.trainer, "datamodule", None)
-        MicroSteps.adapt_trainer(self.trainer, getattr(datamodule, "steps_per_batch", 1))
         batch_size = getattr(datamodule, "batch_size", None)
         pack = self.techniques.pack
         if pack > 1 and batch_size is not None and batch_size % pack:
             raise ValueError(f"pack: data.batch_size must be a multiple of pack ({pack}), got {batch_size}")
+        steps = getattr(datamodule, "steps_per_batch", 1)
+        if hasattr(datamodule, "decide_steps_per_batch"):  # "auto" is sized here, before the training loader
+            steps = datamodule.decide_steps_per_batch(lambda: pick_steps_per_batch(self, batch_size))
+        MicroSteps.adapt_trainer(self.trainer, steps)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # The deferred divergence check runs before anything is written: a diverged state is never saved.

@@ -16,12 +16,22 @@ batch); epoch means still go through `self.log`, weighted as before.
 
 from __future__ import annotations
 
+import contextlib
+import math
+import time
 from typing import Any
 
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.utilities import rank_zero_info
 
 from gan_lightning.modules.scalars import lightning_logs_at
+
+# `data.steps_per_batch: auto` groups steps until Lightning's cost per batch, about a millisecond whatever
+# the step (0.9 ms on a 2-core CPU: benchmarks/results/lightning_floor_cpu.md), is ~2% of a group's time.
+LIGHTNING_MS_PER_BATCH = 1.0
+OVERHEAD_SHARE = 0.02
+MAX_STEPS_PER_BATCH = 16  # beyond this the gain is under 0.2% of a step and a group's batch tensor grows
 
 
 def _uncount_batch(progress: Any) -> None:
@@ -99,6 +109,15 @@ class MicroSteps:
             logger.save()
 
     @staticmethod
+    def _checkpoint_steps(trainer: Any) -> int:
+        """`every_n_train_steps` of a ModelCheckpoint that counts optimizer steps (0: none does)."""
+        for callback in trainer.callbacks:
+            every = getattr(callback, "_every_n_train_steps", 0) if isinstance(callback, ModelCheckpoint) else 0
+            if every:
+                return every
+        return 0
+
+    @staticmethod
     def adapt_trainer(trainer: Any, steps_per_batch: int) -> None:
         """Trainer settings counted in Lightning batches, in batches again: an integer
         `val_check_interval` is divided by the group size (a multiple of it is required); a
@@ -114,11 +133,70 @@ class MicroSteps:
                     f"them: give a multiple of {steps_per_batch} (or a fraction of an epoch), got {interval}"
                 )
             trainer.val_check_interval = interval // steps_per_batch  # Lightning counts the groups
-        for callback in trainer.callbacks:
-            every = getattr(callback, "_every_n_train_steps", 0) if isinstance(callback, ModelCheckpoint) else 0
-            if every:
-                raise ValueError(
-                    f"ModelCheckpoint every_n_train_steps={every} is tested once per Lightning batch, and with "
-                    f"data.steps_per_batch={steps_per_batch} a batch makes several optimizer steps, so most of its "
-                    "saves would never happen: use every_n_epochs or train_time_interval, or steps_per_batch 1"
-                )
+        every = MicroSteps._checkpoint_steps(trainer)
+        if every:
+            raise ValueError(
+                f"ModelCheckpoint every_n_train_steps={every} is tested once per Lightning batch, and with "
+                f"data.steps_per_batch={steps_per_batch} a batch makes several optimizer steps, so most of its "
+                "saves would never happen: use every_n_epochs or train_time_interval, or steps_per_batch 1"
+            )
+
+
+def pick_steps_per_batch(module: Any, batch_size: int) -> int:
+    """``data.steps_per_batch: auto``: the group size for this fit, from the time of the module's step
+    (`step_ms`), the same on every rank (rank 0's). 1 where groups are refused (a `ModelCheckpoint` with
+    `every_n_train_steps`); a divisor of an integer `trainer.val_check_interval`."""
+    trainer = module.trainer
+    if MicroSteps._checkpoint_steps(trainer):
+        steps, why = 1, "a ModelCheckpoint counts optimizer steps"
+    else:
+        ms = step_ms(module, batch_size)
+        steps = min(MAX_STEPS_PER_BATCH, max(1, math.ceil(LIGHTNING_MS_PER_BATCH / (OVERHEAD_SHARE * ms))))
+        interval = trainer.val_check_interval
+        if isinstance(interval, int) and not isinstance(interval, bool):
+            steps = max(k for k in range(1, steps + 1) if interval % k == 0)
+        why = f"a training step takes about {ms:.2f} ms here"
+    steps = int(trainer.strategy.broadcast(steps))  # ranks timed their own steps: all take rank 0's size
+    rank_zero_info(f"data.steps_per_batch=auto: {steps} step{'s' if steps > 1 else ''} per Lightning batch ({why})")
+    return steps
+
+
+def step_ms(module: Any, batch_size: int, repeats: int = 3) -> float:
+    """About how long one training step of `batch_size` takes, in ms: the forward passes of a step (G once,
+    D on reals, on fakes and in G's step) timed with no grad, times 3 (a backward costs about two
+    forwards). Leaves the module as it was: eval mode while timing (no BatchNorm statistic moves, no
+    dropout draw), every submodule's mode restored, noise from its own generator (the global RNG is not
+    touched), compiled nets timed uncompiled (no extra compilation for a no-grad graph; they run faster
+    in training, so the estimate errs toward smaller groups)."""
+    device = module.device
+    generator = torch.Generator(device=device).manual_seed(0)
+    z, labels = module.sample_z(batch_size, generator), module.sample_labels(batch_size, generator)
+    trainer = getattr(module, "_trainer", None)
+    context = trainer.precision_plugin.forward_context() if trainer is not None else contextlib.nullcontext()
+    modes = [(m, m.training) for m in module.modules()]
+    compiled = [(m, m._compiled_call_impl) for m in module.modules() if getattr(m, "_compiled_call_impl", None)]
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
+
+    def once() -> None:
+        fake = module.generate(z, labels)
+        for _ in range(3):
+            module.discriminate(fake, labels)
+
+    module.eval()
+    for m, _ in compiled:
+        m._compiled_call_impl = None  # nn.Module.compile's hook: calls go to the eager forward while it is None
+    try:
+        with torch.no_grad(), context:
+            once()  # first call: allocations, lazy initialisation
+            sync()
+            start = time.perf_counter()
+            for _ in range(repeats):
+                once()
+            sync()
+            forward = (time.perf_counter() - start) / repeats
+    finally:
+        for m, training in modes:
+            m.training = training
+        for m, call in compiled:
+            m._compiled_call_impl = call
+    return 3 * forward * 1e3

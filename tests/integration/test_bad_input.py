@@ -166,6 +166,16 @@ CASES: list[Case] = [
     ),
     Case("`data.batch_size 0`", _fit("--data.batch_size=0"), r"batch_size must be a positive integer, got 0"),
     Case(
+        "`data.steps_per_batch fast`",
+        _fit("--data.steps_per_batch=fast"),
+        r"data.steps_per_batch must be an integer or 'auto', got 'fast'",
+    ),
+    Case(
+        "`data.steps_per_batch 0`",
+        _fit("--data.steps_per_batch=0"),
+        r"steps_per_batch must be a positive integer or 'auto', got 0",
+    ),
+    Case(
         "`model.init_args.lr_d -1e-4`",
         _fit("--model.init_args.lr_d=-1e-4"),
         r"lr_d must be a finite positive number, got -0.0001",

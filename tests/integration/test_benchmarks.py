@@ -11,17 +11,18 @@ def test_throughput_script_writes_its_table(tmp_path):
     out = tmp_path / "throughput.md"
     cmd = [sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--configs", "gan_mlp", "--steps", "3"]
     cmd += ["--warmup", "1", "--repeats", "1", "--threads", "1", "--data_dir", str(tmp_path), "--out", str(out)]
-    subprocess.run([*cmd, "--group", "2"], check=True, capture_output=True, timeout=300, cwd=tmp_path)
+    subprocess.run([*cmd, "--group", "2", "auto"], check=True, capture_output=True, timeout=300, cwd=tmp_path)
     report = out.read_text()
     (row,) = [line for line in report.splitlines() if line.startswith("| gan_mlp |")]
     cells = [c.strip().rstrip("x").replace(",", "") for c in row.strip("|").split("|")[1:]]
     # batch, timed batches (3, cut to whole groups of 2), four rates, img/s, three ratios and the overhead;
-    # then fit (user) with two batches per Lightning batch: its ratio and overhead
-    assert len(cells) == 13 and cells[1] == "2" and "fit (user) K=2 / bare" in report
-    overheads = [float(cells.pop(i)) for i in (12, 9)]  # ms per batch against bare: may be either sign
+    # then the user's fit with two batches per Lightning batch and with `auto`: a ratio and an overhead each
+    assert len(cells) == 15 and cells[1] == "2"
+    assert "fit (user) K=2 / bare" in report and "fit (user) K=auto / bare" in report
+    overheads = [float(cells.pop(i)) for i in (14, 12, 9)]  # ms per batch against bare: may be either sign
     assert all(abs(o) < 1e4 for o in overheads) and all(float(c) > 0 for c in cells)
     bad = subprocess.run([*cmd, "--group", "0"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert bad.returncode == 2 and "--group takes positive batches per Lightning batch, got [0]" in bad.stderr
+    assert bad.returncode == 2 and "argument --group: a positive integer or auto, got '0'" in bad.stderr
 
 
 def test_gpu_benchmark_runs_on_cpu_in_its_smoke_setting(tmp_path):

@@ -84,3 +84,29 @@ def test_settings_counted_in_lightning_batches_are_adapted_or_refused(tmp_path):
     every = ModelCheckpoint(dirpath=tmp_path / "c", every_n_train_steps=10)
     with pytest.raises(ValueError, match="ModelCheckpoint every_n_train_steps=10 .*data.steps_per_batch=8"):
         _fit(tmp_path, 8, "b", callbacks=[every], max_epochs=1)
+
+
+def test_auto_sizes_the_groups_when_fit_starts_and_trains_exactly_as_one(tmp_path):
+    one, one_rows = _fit(tmp_path, 1, "one")
+    auto, auto_rows = _fit(tmp_path, "auto", "auto")
+    # This tiny MLP's step takes well under a millisecond: Lightning's cost per batch would be most of it.
+    assert 1 < auto.trainer.datamodule.steps_per_batch <= 16
+    _same_weights(one, auto)
+    assert auto_rows == one_rows
+
+
+def test_auto_resumes_inside_an_epoch_with_the_checkpoints_group_size(tmp_path):
+    whole, _ = _fit(tmp_path, 8, "whole")
+    _fit(tmp_path, 8, "saving", callbacks=[_SaveOnce(tmp_path / "mid.ckpt", 80)])
+    resumed, _ = _fit(tmp_path, "auto", "resumed", ckpt_path=tmp_path / "mid.ckpt")
+    assert resumed.trainer.datamodule.steps_per_batch == 8  # Lightning's count of the epoch is in groups of 8
+    _same_weights(whole, resumed)
+
+
+def test_auto_keeps_to_the_settings_counted_in_lightning_batches(tmp_path):
+    auto, _ = _fit(tmp_path, "auto", "a", val_check_interval=12, limit_val_batches=1, max_epochs=1)
+    assert 12 % auto.trainer.datamodule.steps_per_batch == 0
+    every = ModelCheckpoint(dirpath=tmp_path / "c", every_n_train_steps=10)
+    auto, _ = _fit(tmp_path, "auto", "b", callbacks=[every], max_epochs=1)
+    assert auto.trainer.datamodule.steps_per_batch == 1  # no groups, no refusal: it saves every 10 steps
+    assert sorted(f.name for f in (tmp_path / "c").glob("*.ckpt"))[-1] == "epoch=0-step=60.ckpt"
