@@ -52,7 +52,7 @@ RECLUSTER = [*FEW, "--model.init_args.cluster_features=discriminator", "--model.
     [
         ("cgan_dcgan28", [], set()),
         ("gan_dcgan28", [], set()),
-        ("cgan_mlp", [], set()),
+        ("cgan_mlp", ["--data.steps_per_batch=1"], set()),  # its config's groups: the test below
         ("gan_mlp_tutorial_v2", ["--data.steps_per_batch=1"], set()),  # groups: the test below
         ("gan_dcgan28_selfcond", FEW, set()),
         ("gan_dcgan28_selfcond", RECLUSTER, {14, 29}),
