@@ -171,6 +171,8 @@ def step_ms(module: Any, batch_size: int, repeats: int = 3) -> float:
     device = module.device
     generator = torch.Generator(device=device).manual_seed(0)
     z, labels = module.sample_z(batch_size, generator), module.sample_labels(batch_size, generator)
+    if labels is None:  # labels read off the noise (clusters, InfoGAN's codes), or none: no random draw
+        labels = module.fake_labels(z)
     trainer = getattr(module, "_trainer", None)
     context = trainer.precision_plugin.forward_context() if trainer is not None else contextlib.nullcontext()
     modes = [(m, m.training) for m in module.modules()]

@@ -8,7 +8,7 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from gan_lightning.modules import ConditionalGAN, steps
+from gan_lightning.modules import GAN, ConditionalGAN, SelfConditionedGAN, steps
 from gan_lightning.modules.steps import pick_steps_per_batch, step_ms
 
 
@@ -31,6 +31,25 @@ def test_auto_groups_until_lightnings_cost_is_a_small_share(monkeypatch, ms, int
     trainer = SimpleNamespace(callbacks=callbacks, val_check_interval=interval, strategy=strategy)
     assert pick_steps_per_batch(SimpleNamespace(trainer=trainer), 64) == expected
     assert broadcast == [expected]
+
+
+SMALL = dict(arch="mlp", g_hidden=[32], d_hidden=[32], latent_dim=8, metrics=False)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: GAN(**SMALL, info_codes=4),  # G reads a code off the noise; D's head recovers it
+        lambda: ConditionalGAN(**SMALL, conditioning="projection"),
+        lambda: SelfConditionedGAN(**SMALL, clusters=5),  # clusters read off the noise, before any k-means
+    ],
+    ids=["gan-info_codes", "cgan-projection", "selfcond"],
+)
+def test_every_kind_of_model_can_time_its_step(make):
+    model = make()
+    rng = torch.get_rng_state()
+    assert step_ms(model, 16) > 0
+    assert torch.equal(torch.get_rng_state(), rng)
 
 
 def test_timing_a_step_leaves_the_module_as_it_was():
