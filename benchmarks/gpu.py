@@ -3,9 +3,9 @@
 One run, one report (`benchmarks/results/gpu_<card>.md`), for whenever a GPU is at hand:
 
 1. speed: `fit` (the user's config; and with no callbacks/logger) against `bare_loop.py` for
-   `cgan_dcgan28`, in 32-true, bf16-mixed and 16-mixed, and compiled in bf16-mixed; with one and
-   with eight steps per Lightning batch (`data.steps_per_batch`) in 32-true and bf16-mixed; training
-   data resident on the GPU in every mode (medians of interleaved repeats);
+   `cgan_dcgan28`, in 32-true, bf16-mixed and 16-mixed, and compiled in bf16-mixed; with one, with
+   eight and with `auto` steps per Lightning batch (`data.steps_per_batch`) in 32-true and bf16-mixed;
+   training data resident on the GPU in every mode (medians of interleaved repeats);
 2. the wall time of one 60,000-image epoch of `cgan_dcgan28` at its default batch size
    (Fashion-MNIST, the full-size set that installs offline; MNIST's 60k when `--data_dir` has it);
 3. a short bf16-mixed and 16-mixed training run each: finite losses and a sample grid PNG;
@@ -53,8 +53,9 @@ def speed(device: str, data_dir: str, work: Path, steps: int, repeats: int, tiny
     loop is always the plain one-step-per-batch loop."""
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     group = 2 if tiny else 8
-    settings = [("32-true", False, 1), ("32-true", False, group), ("bf16-mixed", False, 1),
-                ("bf16-mixed", False, group), ("16-mixed", False, 1), ("bf16-mixed", True, 1)]  # fmt: skip
+    settings = [("32-true", False, 1), ("32-true", False, group), ("32-true", False, "auto"), ("bf16-mixed", False, 1),
+                ("bf16-mixed", False, group), ("bf16-mixed", False, "auto"), ("16-mixed", False, 1),
+                ("bf16-mixed", True, 1)]  # fmt: skip
     if device == "cpu":  # Lightning's 16-mixed needs CUDA
         settings = [s for s in settings if s[0] != "16-mixed"]
     if tiny:  # a smoke run: compiling takes a minute even for tiny nets
@@ -66,23 +67,24 @@ def speed(device: str, data_dir: str, work: Path, steps: int, repeats: int, tiny
         probe.datamodule.setup("fit")
         hp, ds = hparams(probe), probe.datamodule.train_set
         warmup = 2 if tiny else 30 if compiled else 10
-        timed = max(k, steps - steps % k)  # whole groups
+        timed = steps if k == "auto" else max(k, steps - steps % k)  # whole groups of a fixed size
         times: dict[str, list[float]] = {"fit (user)": [], "fit (plain)": [], "bare": []}
         for r in range(repeats):
             for mode in times:
                 L.seed_everything(r, verbose=False)
                 if mode == "bare":
                     batches = tensor_batches(ds.images, ds.labels, hp["batch_size"], device)
-                    seconds = run_bare(hp, batches, warmup, timed, sync, device, args)
+                    per_batch = run_bare(hp, batches, warmup, timed, sync, device, args) / timed
                 else:
                     user = mode == "fit (user)"
                     cli = build(CONFIG, args, str(work / f"{precision}-{compiled}-{k}-{r}-{user}"), user=user)
-                    seconds = run_fit(cli, user, -(-warmup // k), timed // k, sync)
-                times[mode].append(timed / seconds)
+                    per_batch = run_fit(cli, user, warmup, timed, sync)  # seconds per batch, whatever K
+                times[mode].append(1 / per_batch)
         med = {m: statistics.median(v) for m, v in times.items()}
         user, plain, bare = med["fit (user)"], med["fit (plain)"], med["bare"]
+        shown = f"auto ({cli.datamodule.steps_per_batch})" if k == "auto" else k  # what the last fit chose
         rows.append(
-            f"| {precision} | {'yes' if compiled else 'no'} | {k} | {user:,.0f} | {plain:,.0f} | {bare:,.0f} "
+            f"| {precision} | {'yes' if compiled else 'no'} | {shown} | {user:,.0f} | {plain:,.0f} | {bare:,.0f} "
             f"| {user / bare:.2f}x | {plain / bare:.2f}x | {(1 / user - 1 / bare) * 1e3:+.3f} |"
         )
         print(rows[-1], flush=True)
