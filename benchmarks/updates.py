@@ -49,8 +49,8 @@ def main() -> None:
             for user in (True, False):
                 Updates.prepare = prepare if path == "direct" else (lambda self, trainer, module: None)
                 cli = throughput.build(args.config, run_args, f"{work}/{r}-{path}-{user}", user=user)
-                seconds = throughput.run_fit(cli, user, args.warmup // group, args.steps // group, lambda: None)
-                rates.setdefault(("user" if user else "plain", path), []).append(args.steps // group * group / seconds)
+                per_batch = throughput.run_fit(cli, user, args.warmup, args.steps, lambda: None)  # s per batch
+                rates.setdefault(("user" if user else "plain", path), []).append(1 / per_batch)
     Updates.prepare = prepare
     print(f"{args.config}, {group} step(s) per Lightning batch, {args.repeats} interleaved repeats, batches/s:")
     for mode in ("user", "plain"):

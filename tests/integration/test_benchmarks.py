@@ -39,3 +39,12 @@ def test_gpu_benchmark_runs_on_cpu_in_its_smoke_setting(tmp_path):
     assert "MNIST, 192 images (3 batches of 64)" in report  # the full-size epoch's code path, cut short
     assert "- bf16-mixed: 12 G steps" in report and "finite: yes" in report
     assert (tmp_path / "gpu_grid_bf16-mixed.png").is_file()
+
+
+def test_updates_script_times_both_paths(tmp_path):
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "updates.py"), "--config", "gan_mlp", "--data_dir", str(tmp_path)]
+    cmd += ["--repeats", "1", "--steps", "4", "--warmup", "1", "--threads", "1"]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    rates = re.findall(r"fit \((user|plain)\): direct ([\d,.]+), Lightning's path ([\d,.]+)", done.stdout)
+    assert [mode for mode, *_ in rates] == ["user", "plain"]
+    assert all(0 < float(r.replace(",", "")) < 1e5 for _, *pair in rates for r in pair)  # batches per second
