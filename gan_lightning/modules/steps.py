@@ -145,10 +145,15 @@ class MicroSteps:
 def pick_steps_per_batch(module: Any, batch_size: int) -> int:
     """``data.steps_per_batch: auto``: the group size for this fit, from the time of the module's step
     (`step_ms`), the same on every rank (rank 0's). 1 where groups are refused (a `ModelCheckpoint` with
-    `every_n_train_steps`); a divisor of an integer `trainer.val_check_interval`."""
+    `every_n_train_steps`) and where `trainer.limit_train_batches` is a count (it counts Lightning batches:
+    with groups of an unforeseen size it would train an unforeseen number of batches); a divisor of an
+    integer `trainer.val_check_interval`."""
     trainer = module.trainer
+    limit = trainer.limit_train_batches
     if MicroSteps._checkpoint_steps(trainer):
         steps, why = 1, "a ModelCheckpoint counts optimizer steps"
+    elif isinstance(limit, int) and not isinstance(limit, bool):  # a count of batches the user chose
+        steps, why = 1, f"trainer.limit_train_batches={limit} counts Lightning batches: one step each"
     else:
         ms = step_ms(module, batch_size)
         steps = min(MAX_STEPS_PER_BATCH, max(1, math.ceil(LIGHTNING_MS_PER_BATCH / (OVERHEAD_SHARE * ms))))

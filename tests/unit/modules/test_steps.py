@@ -13,22 +13,25 @@ from gan_lightning.modules.steps import pick_steps_per_batch, step_ms
 
 
 @pytest.mark.parametrize(
-    "ms, interval, every, expected",
+    "ms, interval, every, limit, expected",
     [
-        (0.1, 1.0, 0, 16),  # a tiny step: as many as allowed
-        (6.0, 1.0, 0, 9),  # 1 ms of Lightning is 2% of 9 steps of 6 ms (8.3, up)
-        (100.0, 1.0, 0, 1),  # a slow step: Lightning's cost is lost in it already
-        (6.0, 12, 0, 6),  # an integer val_check_interval is divided by the group size: a divisor of it
-        (0.1, 12, 0, 12),
-        (0.1, 1.0, 10, 1),  # a ModelCheckpoint counting optimizer steps is tested once per Lightning batch
+        (0.1, 1.0, 0, 1.0, 16),  # a tiny step: as many as allowed
+        (6.0, 1.0, 0, 1.0, 9),  # 1 ms of Lightning is 2% of 9 steps of 6 ms (8.3, up)
+        (100.0, 1.0, 0, 1.0, 1),  # a slow step: Lightning's cost is lost in it already
+        (6.0, 12, 0, 1.0, 6),  # an integer val_check_interval is divided by the group size: a divisor of it
+        (0.1, 12, 0, 0.5, 12),  # (a fraction of the epoch's batches is the same share of its groups)
+        (0.1, 1.0, 10, 1.0, 1),  # a ModelCheckpoint counting optimizer steps is tested once per Lightning batch
+        (0.1, 1.0, 0, 100, 1),  # limit_train_batches 100 counts Lightning batches: 100 batches, not groups
     ],
 )
-def test_auto_groups_until_lightnings_cost_is_a_small_share(monkeypatch, ms, interval, every, expected):
+def test_auto_groups_until_lightnings_cost_is_a_small_share(monkeypatch, ms, interval, every, limit, expected):
     monkeypatch.setattr(steps, "step_ms", lambda module, batch_size: ms)
     callbacks = [ModelCheckpoint(every_n_train_steps=every)] if every else []
     broadcast = []  # every rank takes rank 0's size
     strategy = SimpleNamespace(broadcast=lambda value: broadcast.append(value) or value)
-    trainer = SimpleNamespace(callbacks=callbacks, val_check_interval=interval, strategy=strategy)
+    trainer = SimpleNamespace(
+        callbacks=callbacks, val_check_interval=interval, strategy=strategy, limit_train_batches=limit
+    )
     assert pick_steps_per_batch(SimpleNamespace(trainer=trainer), 64) == expected
     assert broadcast == [expected]
 
