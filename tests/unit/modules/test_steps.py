@@ -67,3 +67,17 @@ def test_timing_a_step_leaves_the_module_as_it_was():
     after = model.state_dict()
     assert all(torch.equal(v, after[k]) for k, v in before.items())  # BatchNorm's running statistics too
     assert model.training and model.generator.training and not model.discriminator.training
+
+
+def test_compiled_nets_are_timed_eager_and_stay_compiled():
+    compiled = []  # a torch.compile backend that records each graph it is given and runs it as it is
+
+    def backend(graph, example_inputs):
+        compiled.append(graph)
+        return graph.forward
+
+    model = GAN(**SMALL)
+    model.generator.compile(backend=backend)
+    assert step_ms(model, 16) > 0 and compiled == []  # timing compiled nothing: a no-grad graph is not training's
+    model.generator(torch.randn(4, 8))
+    assert len(compiled) == 1  # the net's compile hook is back
