@@ -186,10 +186,6 @@ def group_mode(k: int | str) -> str:
     return f"fit (user) K={k}"
 
 
-def modes(args) -> list[str]:
-    return MODES + [group_mode(k) for k in args.group]
-
-
 def measure(config: str, args, work: Path) -> tuple[dict[str, list[float]], int, int]:
     """{mode: [seconds per batch, ...]}, the batch size and the timed batches per measurement."""
     probe = build(config, args, str(work / "probe"), user=False)
@@ -204,8 +200,8 @@ def measure(config: str, args, work: Path) -> tuple[dict[str, list[float]], int,
     steps, warmup = max(unit, steps - steps % unit), -(-args.warmup // unit) * unit
     device = "cuda" if args.device == "gpu" else "cpu"
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    groups = {"fit (user)": None, "fit (plain)": None} | {group_mode(k): k for k in args.group}
-    times: dict[str, list[float]] = {m: [] for m in modes(args)}
+    groups = {"fit (user)": None, "fit (plain)": None} | {group_mode(k): k for k in args.group}  # fit mode -> K
+    times: dict[str, list[float]] = {m: [] for m in [*MODES, *list(groups)[2:]]}
     for r in range(args.repeats):
         for mode in times:  # interleaved: slow phases of a shared machine hit every mode alike
             L.seed_everything(r, verbose=False)

@@ -34,6 +34,16 @@ OVERHEAD_SHARE = 0.02
 MAX_STEPS_PER_BATCH = 16  # beyond this the gain is under 0.2% of a step and a group's batch tensor grows
 
 
+def _checkpoint_steps(trainer: Any) -> int:
+    """`every_n_train_steps` of a ModelCheckpoint that counts optimizer steps (0: none does); such a callback
+    tests its count once per Lightning batch."""
+    for callback in trainer.callbacks:
+        every = getattr(callback, "_every_n_train_steps", 0) if isinstance(callback, ModelCheckpoint) else 0
+        if every:
+            return every
+    return 0
+
+
 def _uncount_batch(progress: Any) -> None:
     """Take back the batch Lightning is in the middle of counting (ready and started already, processed
     and completed right after the training step): it ends up counted as not begun."""
@@ -109,15 +119,6 @@ class MicroSteps:
             logger.save()
 
     @staticmethod
-    def _checkpoint_steps(trainer: Any) -> int:
-        """`every_n_train_steps` of a ModelCheckpoint that counts optimizer steps (0: none does)."""
-        for callback in trainer.callbacks:
-            every = getattr(callback, "_every_n_train_steps", 0) if isinstance(callback, ModelCheckpoint) else 0
-            if every:
-                return every
-        return 0
-
-    @staticmethod
     def adapt_trainer(trainer: Any, steps_per_batch: int) -> None:
         """Trainer settings counted in Lightning batches, in batches again: an integer
         `val_check_interval` is divided by the group size (a multiple of it is required); a
@@ -133,7 +134,7 @@ class MicroSteps:
                     f"them: give a multiple of {steps_per_batch} (or a fraction of an epoch), got {interval}"
                 )
             trainer.val_check_interval = interval // steps_per_batch  # Lightning counts the groups
-        every = MicroSteps._checkpoint_steps(trainer)
+        every = _checkpoint_steps(trainer)
         if every:
             raise ValueError(
                 f"ModelCheckpoint every_n_train_steps={every} is tested once per Lightning batch, and with "
@@ -150,7 +151,7 @@ def pick_steps_per_batch(module: Any, batch_size: int) -> int:
     integer `trainer.val_check_interval`."""
     trainer = module.trainer
     limit = trainer.limit_train_batches
-    if MicroSteps._checkpoint_steps(trainer):
+    if _checkpoint_steps(trainer):
         steps, why = 1, "a ModelCheckpoint counts optimizer steps"
     elif isinstance(limit, int) and not isinstance(limit, bool):  # a count of batches the user chose
         steps, why = 1, f"trainer.limit_train_batches={limit} counts Lightning batches: one step each"
